@@ -1,0 +1,62 @@
+"""Operator messages in Bahasa Indonesia (default) or English.
+
+Wording lives in ``messages/id.toml`` and ``messages/en.toml``, keyed by the
+stable issue codes of ``schemas/rules.toml``; code calls :func:`t`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from importlib import resources
+
+LANGUAGES = ("id", "en")
+DEFAULT_LANGUAGE = "id"
+
+_current = DEFAULT_LANGUAGE
+
+
+class _Blank(dict):
+    """Leaves an unknown placeholder visible instead of raising."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+@lru_cache(maxsize=None)
+def catalog(lang: str) -> dict[str, str]:
+    """Return the message catalog of ``lang`` ("id" or "en")."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; use one of {LANGUAGES}")
+    text = resources.files("slrt_cli").joinpath("messages", f"{lang}.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def set_language(lang: str) -> None:
+    """Set the default language of :func:`t` for this process."""
+    catalog(lang)  # validates
+    global _current
+    _current = lang
+
+
+def get_language() -> str:
+    return _current
+
+
+def t(key: str, lang: str | None = None, **params: object) -> str:
+    """Render message ``key`` with ``params``.
+
+    Example:
+        >>> t("NIK_MISSING", lang="en")
+        'NIK is empty. Fill in the 16-digit NIK from the family card if there is one.'
+    """
+    template = catalog(lang or _current).get(key)
+    if template is None:
+        template = catalog("en").get(key, key)
+    return template.format_map(_Blank({k: _fmt(v) for k, v in params.items()}))
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return "" if value is None else str(value)

@@ -1,0 +1,138 @@
+"""Plain data types passed between the steps (no behaviour beyond conversions)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+# Row status values written to rows.parquet
+ACCEPTED = "accepted"
+FLAGGED = "flagged"
+REJECTED = "rejected"
+
+# Severities
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+
+#: Columns of the issues table, in output order.
+ISSUE_COLUMNS = ["code", "severity", "file", "sheet", "row", "column", "value", "params"]
+
+#: Polars schema of the issues table.
+ISSUE_SCHEMA = {
+    "code": pl.Utf8,
+    "severity": pl.Utf8,
+    "file": pl.Utf8,
+    "sheet": pl.Utf8,
+    "row": pl.Int64,
+    "column": pl.Utf8,
+    "value": pl.Utf8,
+    "params": pl.Utf8,  # JSON object of message parameters (already masked)
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in the input.
+
+    ``row`` is the row number as the user sees it in Excel or a text editor
+    (1-based, title and header rows counted), or None for file/sheet issues.
+    ``column`` is the column title as it appears in the file (or the canonical
+    field name when the column is missing). ``value`` is already masked.
+    """
+
+    code: str
+    severity: str
+    file: str
+    sheet: str = ""
+    row: int | None = None
+    column: str = ""
+    value: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def issues_frame(issues: list[Issue]) -> pl.DataFrame:
+    """Turn Issue objects into a frame with :data:`ISSUE_SCHEMA`."""
+    import json
+
+    return pl.DataFrame(
+        {
+            "code": [i.code for i in issues],
+            "severity": [i.severity for i in issues],
+            "file": [i.file for i in issues],
+            "sheet": [i.sheet for i in issues],
+            "row": [i.row for i in issues],
+            "column": [i.column for i in issues],
+            "value": [i.value for i in issues],
+            "params": [json.dumps(i.params, ensure_ascii=False, sort_keys=True) for i in issues],
+        },
+        schema=ISSUE_SCHEMA,
+    )
+
+
+@dataclass
+class SourceColumn:
+    """A column of an input sheet.
+
+    Attributes:
+        index: 0-based column position in the sheet.
+        letter: the column as the user names it: Excel letter ("A", "AB") for
+            spreadsheets, 1-based position ("3") for text files.
+        header: the column title as the user sees it; for a two-row header the
+            two titles joined by a space ("ALAMAT RT").
+        field: the canonical field it maps to, or None (an extra column).
+        key: the name of the column in :attr:`SheetTable.data` (the field for
+            the first column mapped to a field, else ``"x:" + header``,
+            de-duplicated with ``#2``, ``#3``).
+        codelist: code list named by the alias that matched (e.g. SHDK codes), or None.
+    """
+
+    index: int
+    letter: str
+    header: str
+    field: str | None
+    key: str
+    codelist: str | None = None
+
+
+@dataclass
+class SheetTable:
+    """The data rows of one sheet (or one text file), as read, before normalisation.
+
+    ``data`` has an Int64 column ``source_row`` (row number as the user sees it),
+    then for each column of ``columns``: ``key`` (Utf8, the cell as text, None
+    when empty) and ``key + "#k"`` (Utf8 cell kind: "s" text, "n" number,
+    "d" date or datetime, "b" boolean, "e" error cell; None when empty).
+    Number cells are written without a trailing ".0" when integral and never in
+    scientific notation; date cells as ISO "YYYY-MM-DD" (with "THH:MM:SS" if
+    they carry a time).
+    """
+
+    file: str
+    path: Path
+    sheet: str
+    header_rows: tuple[int, ...]
+    columns: list[SourceColumn]
+    data: pl.DataFrame
+    issues: list[Issue] = field(default_factory=list)
+    rows_skipped: int = 0
+
+
+@dataclass
+class FileResult:
+    """What reading one input file produced."""
+
+    file: str
+    path: Path
+    sha256: str
+    size: int
+    format: str
+    sheets: list[SheetTable] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    readable: bool = True

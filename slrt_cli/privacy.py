@@ -1,0 +1,72 @@
+"""Masking of personal identifiers (UU 27/2022 PDP).
+
+Every place that shows an identifier to a person (console, log, error message,
+report) goes through these helpers. A NIK or No KK is masked by hiding its
+date block: ``3201014508900001`` -> ``320101******0001``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+MASK = "*"
+
+# 12 or more digits, possibly split by spaces, dots or dashes: anything that may be a NIK/No KK
+_LONG_DIGITS = re.compile(r"(?<!\d)\d(?:[ .\-]?\d){11,}(?!\d)")
+
+
+def mask_id(value: str | None) -> str:
+    """Mask an identifier so that it can be shown.
+
+    16-digit NIK/No KK keep the region (6) and serial (4) digits. Shorter or
+    damaged values keep even less; nothing of 8 characters or more is shown whole.
+
+    Example:
+        >>> mask_id("3201014508900001")
+        '320101******0001'
+    """
+    if value is None:
+        return ""
+    s = str(value)
+    n = len(s)
+    if n >= 12:
+        return s[:6] + MASK * (n - 10) + s[-4:]
+    if n >= 8:
+        return s[:4] + MASK * (n - 6) + s[-2:]
+    if n >= 3:
+        return s[:1] + MASK * (n - 1)
+    return MASK * n
+
+
+def mask_id_expr(expr: pl.Expr) -> pl.Expr:
+    """Vectorised :func:`mask_id` for a Utf8 column."""
+    n = expr.str.len_chars()
+    long = expr.str.slice(0, 6) + pl.lit(MASK).repeat_by(n - 10).list.join("") + expr.str.slice(-4)
+    mid = expr.str.slice(0, 4) + pl.lit(MASK).repeat_by(n - 6).list.join("") + expr.str.slice(-2)
+    short = expr.str.slice(0, 1) + pl.lit(MASK).repeat_by(n - 1).list.join("")
+    tiny = pl.lit(MASK).repeat_by(n).list.join("")
+    return (
+        pl.when(expr.is_null())
+        .then(pl.lit(""))
+        .when(n >= 12)
+        .then(long)
+        .when(n >= 8)
+        .then(mid)
+        .when(n >= 3)
+        .then(short)
+        .otherwise(tiny)
+    )
+
+
+def scrub(text: str) -> str:
+    """Mask every run of 12+ digits in free text (log lines, tracebacks, messages)."""
+    return _LONG_DIGITS.sub(lambda m: mask_id(re.sub(r"[ .\-]", "", m.group(0))), text)
+
+
+def mask_name(name: str | None) -> str:
+    """Keep the first letter of each word: ``SITI AMINAH`` -> ``S*** A*****``."""
+    if not name:
+        return ""
+    return " ".join(w[:1] + MASK * (len(w) - 1) for w in str(name).split())
