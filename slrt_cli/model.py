@@ -136,3 +136,42 @@ class FileResult:
     sheets: list[SheetTable] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     readable: bool = True
+
+
+@dataclass
+class ValidationReport:
+    """Result of :func:`slrt_cli.validate`: every row read, every issue, per-file facts.
+
+    ``table`` and ``issue_table`` are polars frames (the core's engine);
+    :attr:`rows` and :attr:`issues` hand the same data to analysts as pandas.
+    """
+
+    files: list[FileResult]
+    table: pl.DataFrame
+    issue_table: pl.DataFrame
+    schema_version: str
+    inputs: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+
+    @property
+    def rows(self):  # -> pandas.DataFrame
+        return self.table.to_pandas()
+
+    @property
+    def issues(self):  # -> pandas.DataFrame
+        return self.issue_table.to_pandas()
+
+    def status_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys((ACCEPTED, FLAGGED, REJECTED), 0)
+        if self.table.height:
+            for status, n in self.table.group_by("status").len().iter_rows():
+                counts[status] = n
+        return counts
+
+    @property
+    def readable_files(self) -> int:
+        return sum(1 for f in self.files if f.readable)
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.issue_table.height) and (self.issue_table["severity"] == ERROR).any()

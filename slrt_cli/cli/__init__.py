@@ -1,0 +1,48 @@
+"""The `slrt` command: a thin layer over the library (see slrt_cli.pipeline)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from slrt_cli import __version__
+from slrt_cli.cli.commands import validate as _validate
+from slrt_cli.cli.options import EXIT_CODES_HELP
+
+app = typer.Typer(
+    name="slrt",
+    help=(
+        "slrt: periksa dan padankan berkas verivali SLRT/Puskesos dengan DTKS/DTSEN.\n\n"
+        "Contoh: slrt validate sample_data/desa --out hasil\n\n" + EXIT_CODES_HELP
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"slrt {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Tampilkan versi.")
+    ] = None,
+) -> None:
+    """slrt: periksa dan padankan berkas verivali SLRT/Puskesos dengan DTKS/DTSEN."""
+
+
+app.command("validate", help=_validate.HELP, no_args_is_help=True)(_validate.validate_command)
+
+
+def main() -> None:
+    """Console entry point (`slrt`)."""
+    app()

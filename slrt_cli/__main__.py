@@ -1,0 +1,3 @@
+from slrt_cli.cli import main
+
+main()

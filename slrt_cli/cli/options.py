@@ -1,0 +1,30 @@
+"""Options shared by every command, defined once (accepted after the command's name)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+Lang = Annotated[
+    str,
+    typer.Option("--lang", help="Bahasa pesan: id (Bahasa Indonesia) atau en (English).", envvar="SLRT_LANG"),
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Hanya tampilkan kesalahan.")]
+Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="Tampilkan langkah-langkah (ulangi untuk lebih rinci).")]
+Debug = Annotated[bool, typer.Option("--debug", help="Tampilkan traceback bila terjadi kesalahan (NIK tetap disamarkan).")]
+LogFile = Annotated[Optional[Path], typer.Option("--log-file", help="Tulis log terstruktur ke berkas ini.", dir_okay=False)]
+Json = Annotated[bool, typer.Option("--json", help="Cetak satu ringkasan JSON ke stdout (untuk skrip/cron).")]
+NoColor = Annotated[bool, typer.Option("--no-color", help="Tanpa warna (juga bila NO_COLOR diset).", envvar="NO_COLOR")]
+Out = Annotated[Path, typer.Option("--out", "-o", help="Folder hasil (ditulis utuh; lihat --overwrite).", file_okay=False)]
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Ganti folder hasil yang sudah ada (secara utuh).")]
+Inputs = Annotated[
+    list[Path],
+    typer.Argument(help="Berkas atau folder (dicari rekursif): .xlsx .xlsm .xls .xlsb .ods .csv .txt .tsv", show_default=False),
+]
+
+EXIT_CODES_HELP = (
+    "Kode keluar / exit codes: 0 selesai tanpa kesalahan; 1 selesai, ada baris/berkas bermasalah "
+    "(hasil tetap ditulis); 2 salah pemakaian; 3 masukan tidak dapat dipakai; 4 kesalahan internal."
+)

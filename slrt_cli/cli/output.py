@@ -1,0 +1,141 @@
+"""Console, logging and error handling for the CLI (the only place that prints)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from slrt_cli.errors import EXIT_INTERNAL, SlrtError
+from slrt_cli.i18n import set_language, t
+from slrt_cli.privacy import scrub
+
+
+@dataclass
+class Common:
+    lang: str = "id"
+    quiet: bool = False
+    verbose: int = 0
+    debug: bool = False
+    log_file: Path | None = None
+    json: bool = False
+    no_color: bool = False
+
+    def __post_init__(self) -> None:
+        if self.lang not in ("id", "en"):
+            raise typer.BadParameter("--lang harus id atau en / must be id or en")
+        set_language(self.lang)
+        color = not self.no_color and not os.environ.get("NO_COLOR")
+        self.out = Console(no_color=not color, highlight=False, soft_wrap=True)
+        self.err = Console(stderr=True, no_color=not color, highlight=False, soft_wrap=True)
+        configure_logging(self)
+
+    @property
+    def interactive(self) -> bool:
+        return sys.stderr.isatty() and not self.quiet and not self.json
+
+    def say(self, text: str) -> None:
+        """Human output on stdout (suppressed by --quiet and --json)."""
+        if not self.quiet and not self.json:
+            self.out.print(text)
+
+    def emit_json(self, body: dict[str, Any]) -> None:
+        sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+
+
+class ScrubFilter(logging.Filter):
+    """Masks anything that looks like a NIK/No KK in every log record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = scrub(record.getMessage())
+        record.args = ()
+        return True
+
+
+def configure_logging(common: Common) -> None:
+    root = logging.getLogger("slrt")
+    root.handlers.clear()
+    root.propagate = False
+    level = logging.DEBUG if (common.debug or common.verbose > 1) else logging.INFO if common.verbose else logging.WARNING
+    if common.quiet:
+        level = logging.ERROR
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s", "%Y-%m-%dT%H:%M:%S")
+    stderr = logging.StreamHandler(sys.stderr)
+    stderr.setLevel(level)
+    stderr.setFormatter(fmt)
+    stderr.addFilter(ScrubFilter())
+    root.addHandler(stderr)
+    root.setLevel(min(level, logging.INFO) if common.log_file else level)
+    if common.log_file:
+        fh = logging.FileHandler(common.log_file, encoding="utf-8")
+        fh.setLevel(logging.DEBUG if common.debug else logging.INFO)
+        fh.setFormatter(fmt)
+        fh.addFilter(ScrubFilter())
+        root.addHandler(fh)
+
+
+def handle_errors(func: Callable) -> Callable:
+    """Turn exceptions into one clear message on stderr and the documented exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        common: Common | None = kwargs.get("common")
+        try:
+            return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except SlrtError as exc:
+            _report(common, t(exc.code, **{k: v for k, v in exc.params.items()}), exc.exit_code, exc)
+        except Exception as exc:  # a bug: say so, never leak personal data
+            detail = scrub(f"{type(exc).__name__}: {exc}")[:300]
+            _report(common, t("error_internal", detail=detail), EXIT_INTERNAL, exc)
+
+    return wrapper
+
+
+def _report(common: Common | None, message: str, code: int, exc: BaseException) -> None:
+    err = common.err if common else Console(stderr=True)
+    if common and common.debug:
+        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        sys.stderr.write(scrub(tb))
+    err.print(f"[bold red]slrt:[/] {scrub(message)}")
+    logging.getLogger("slrt.cli").error("failed exit=%d code=%s", code, getattr(exc, "code", type(exc).__name__))
+    if common and common.json:
+        common.emit_json({"ok": False, "exit_code": code, "error": scrub(message)})
+    raise typer.Exit(code)
+
+
+def files_table(summary: dict, lang: str) -> Table:
+    """Per-file summary table for the console."""
+    table = Table(title=t("summary_title", lang=lang), show_lines=False)
+    for key in ("summary_file", "summary_rows", "summary_accepted", "summary_flagged", "summary_rejected", "summary_skipped"):
+        table.add_column(t(key, lang=lang), justify="left" if key == "summary_file" else "right")
+    for f in summary["files"]:
+        if not f["readable"]:
+            table.add_row(f["file"], "-", "-", "-", "-", "-", style="red")
+            continue
+        table.add_row(
+            f["file"], str(f["rows"]), str(f["accepted"]), str(f["flagged"]), str(f["rejected"]), str(f["rows_skipped"])
+        )
+    tot = summary["totals"]
+    table.add_section()
+    table.add_row(
+        t("summary_total", lang=lang),
+        str(tot["rows"]),
+        str(tot["accepted"]),
+        str(tot["flagged"]),
+        str(tot["rejected"]),
+        str(tot["rows_skipped"]),
+        style="bold",
+    )
+    return table

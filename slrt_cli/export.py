@@ -1,0 +1,151 @@
+"""Data files of a run: rows.parquet, issues.csv, summary.json.
+
+Fixed column order and types; CSV as UTF-8 with BOM (Excel opens it
+directly), cells that Excel would run as formulas neutralised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import polars as pl
+
+from slrt_cli import __version__
+from slrt_cli.i18n import t
+from slrt_cli.model import ERROR, INFO, WARNING, ValidationReport
+from slrt_cli.schemas import Schema
+
+#: Characters that make Excel/LibreOffice treat a cell as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+ISSUE_HEADERS = {
+    "id": ["kode", "tingkat", "berkas", "lembar", "baris", "kolom", "nilai", "pesan"],
+    "en": ["code", "severity", "file", "sheet", "row", "column", "value", "message"],
+}
+
+
+def escape_formula(expr: pl.Expr) -> pl.Expr:
+    """Prefix a quote to text that a spreadsheet would run as a formula (CSV injection)."""
+    starts = pl.any_horizontal([expr.str.starts_with(c) for c in FORMULA_START])
+    return pl.when(starts.fill_null(False)).then(pl.lit("'") + expr).otherwise(expr)
+
+
+def write_csv(frame: pl.DataFrame, path: Path) -> None:
+    """CSV for operators: UTF-8 with BOM, formula-looking text neutralised."""
+    safe = frame.with_columns(
+        [escape_formula(pl.col(c)) for c, dtype in frame.schema.items() if dtype == pl.Utf8]
+    )
+    safe.write_csv(path, include_bom=True)
+
+
+def row_columns(table: pl.DataFrame, schema: Schema) -> list[pl.Expr]:
+    """Output columns of rows.parquet, in a fixed order."""
+    first = ["source_file", "source_sheet", "source_row", "status", "issue_codes"]
+    fields = [f for f in schema.fields if f in table.columns]
+    exprs = [pl.col(c) for c in first + fields]
+    exprs += [
+        pl.col("nama__raw").alias("nama_asli"),
+        pl.col("nama_alm"),
+        pl.col("nik__numeric").alias("nik_numeric"),
+        pl.col("no_kk__numeric").alias("no_kk_numeric"),
+    ]
+    exprs += [pl.col(c) for c in ("kode_kec_bps", "kode_desa_bps") if c in table.columns]
+    exprs += [pl.col(c) for c in table.columns if c.startswith("x:")]
+    return exprs
+
+
+def write_rows(report: ValidationReport, schema: Schema, path: Path) -> None:
+    report.table.select(row_columns(report.table, schema)).write_parquet(path, compression="zstd", statistics=True)
+
+
+def issue_messages(issues: pl.DataFrame, lang: str) -> pl.Series:
+    """Render each issue's message in ``lang`` (rendered once per distinct code+params)."""
+    pairs = issues.select("code", "column", "value", "params").unique()
+    rendered = {
+        (code, column, value, params): t(code, lang=lang, value=value, column=column, **json.loads(params or "{}"))
+        for code, column, value, params in pairs.iter_rows()
+    }
+    return pl.Series(
+        "message",
+        [rendered[r] for r in issues.select("code", "column", "value", "params").iter_rows()],
+        dtype=pl.Utf8,
+    )
+
+
+def write_issues(report: ValidationReport, path: Path, lang: str) -> None:
+    issues = report.issue_table
+    frame = issues.select("code", "severity", "file", "sheet", "row", "column", "value").with_columns(
+        issue_messages(issues, lang)
+    )
+    frame.columns = ISSUE_HEADERS[lang]
+    write_csv(frame, path)
+
+
+def summarise(report: ValidationReport) -> dict:
+    """Counts per file and sheet and per status, issue counts by code: the summary.json body."""
+    table, issues = report.table, report.issue_table
+    per_sheet: dict[tuple[str, str], dict[str, int]] = {}
+    for file, sheet, status, n in table.group_by(["source_file", "source_sheet", "status"]).len().iter_rows():
+        per_sheet.setdefault((file, sheet), {})[status] = n
+    sev = {}
+    for file, severity, n in issues.group_by(["file", "severity"]).len().iter_rows():
+        sev.setdefault(file, {})[severity] = n
+    files = []
+    for f in report.files:
+        sheets = []
+        for s in f.sheets:
+            c = per_sheet.get((f.file, s.sheet), {})
+            sheets.append(
+                {
+                    "sheet": s.sheet,
+                    "header_rows": list(s.header_rows),
+                    "rows": sum(c.values()),
+                    "accepted": c.get("accepted", 0),
+                    "flagged": c.get("flagged", 0),
+                    "rejected": c.get("rejected", 0),
+                    "rows_skipped": s.rows_skipped,
+                }
+            )
+        totals = {k: sum(s[k] for s in sheets) for k in ("rows", "accepted", "flagged", "rejected", "rows_skipped")}
+        files.append(
+            {
+                "file": f.file,
+                "format": f.format,
+                "size": f.size,
+                "sha256": f.sha256,
+                "readable": f.readable,
+                **totals,
+                "issues": {k: sev.get(f.file, {}).get(k, 0) for k in (ERROR, WARNING, INFO)},
+                "sheets": sheets,
+            }
+        )
+    by_code = dict(sorted(issues.group_by("code").len().iter_rows()))
+    status = report.status_counts()
+    return {
+        "slrt_version": __version__,
+        "schema_version": report.schema_version,
+        "totals": {
+            "files": len(report.files),
+            "files_readable": report.readable_files,
+            "rows": table.height,
+            **status,
+            "rows_skipped": sum(f["rows_skipped"] for f in files),
+            "issues": {k: issues.filter(pl.col("severity") == k).height for k in (ERROR, WARNING, INFO)},
+        },
+        "issues_by_code": by_code,
+        "files": files,
+    }
+
+
+def write_summary(body: dict, path: Path) -> None:
+    path.write_text(json.dumps(body, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -1,0 +1,29 @@
+import polars as pl
+from hypothesis import given
+from hypothesis import strategies as st
+
+from slrt_cli.privacy import mask_id, mask_id_expr, mask_name, scrub
+
+
+def test_mask_nik_hides_the_date_block():
+    assert mask_id("3201014508900001") == "320101******0001"
+
+
+@given(st.text(alphabet="0123456789", min_size=0, max_size=20))
+def test_mask_never_shows_a_long_value_whole_and_agrees_with_the_expression(value):
+    masked = mask_id(value)
+    assert len(masked) == len(value)
+    if len(value) >= 3:
+        assert masked != value
+    assert pl.DataFrame({"v": [value]}).select(mask_id_expr(pl.col("v")))[0, 0] == masked
+
+
+def test_scrub_masks_ids_in_free_text_also_with_separators():
+    text = "gagal untuk 3201014508900001 dan 3201 0145 0890 0002, baris 12"
+    out = scrub(text)
+    assert "3201014508900001" not in out and "0145 0890" not in out
+    assert "320101******0001" in out and "baris 12" in out
+
+
+def test_mask_name():
+    assert mask_name("SITI AMINAH") == "S*** A*****"
