@@ -50,7 +50,9 @@ def read_inputs(
         if progress:
             progress(name, i, len(files))
         result = read_file(path, name, schema)
-        if result.sha256 in seen:
+        if result.size == 0 or not result.sha256:
+            pass  # empty or unopenable files share a hash; they are reported on their own
+        elif result.sha256 in seen:
             result.issues.append(
                 Issue("FILE_DUPLICATE", WARNING, name, params={"other": seen[result.sha256]})
             )
