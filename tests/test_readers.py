@@ -143,8 +143,8 @@ def test_two_row_header_with_merged_cells_and_numbering_row(tmp_path, schema):
         "D": ("NAMA KEPALA KELUARGA", "nama_krt"),
         "E": ("ALAMAT RT", "rt"),
         "F": ("ALAMAT RW", "rw"),
-        "G": ("TEMPAT/TGL LAHIR TEMPAT", None),
-        "H": ("TEMPAT/TGL LAHIR TANGGAL", None),
+        "G": ("TEMPAT/TGL LAHIR TEMPAT", "tempat_lahir"),
+        "H": ("TEMPAT/TGL LAHIR TANGGAL", "tanggal_lahir"),
     }
     assert col(t, "source_row") == [4, 5]
     assert col(t, "rw") == ["002", "002"]
