@@ -35,7 +35,7 @@ def escape_formula(expr: pl.Expr) -> pl.Expr:
 def write_csv(frame: pl.DataFrame, path: Path) -> None:
     """CSV for operators: UTF-8 with BOM, formula-looking text neutralised."""
     safe = frame.with_columns(
-        [escape_formula(pl.col(c)) for c, dtype in frame.schema.items() if dtype == pl.Utf8]
+        [escape_formula(pl.col(c)).alias(c) for c, dtype in frame.schema.items() if dtype == pl.Utf8]
     )
     safe.write_csv(path, include_bom=True)
 
@@ -74,8 +74,20 @@ def issue_messages(issues: pl.DataFrame, lang: str) -> pl.Series:
     )
 
 
-def write_issues(report: ValidationReport, path: Path, lang: str) -> None:
-    issues = report.issue_table
+def label_columns(issues: pl.DataFrame, schema: Schema, lang: str) -> pl.DataFrame:
+    """A column named by its canonical field (absent from the file) is shown by its label."""
+    labels = {name: f.label(lang) for name, f in schema.fields.items()}
+    params = pl.col("params")
+    for name, label in labels.items():
+        params = params.str.replace_all(f'"field":"{name}"', f'"field":"{label}"', literal=True)
+    return issues.with_columns(
+        pl.col("column").replace(labels),
+        pl.when(pl.col("code") == "COLUMN_MISSING").then(params).otherwise(pl.col("params")).alias("params"),
+    )
+
+
+def write_issues(report: ValidationReport, path: Path, lang: str, schema: Schema) -> None:
+    issues = label_columns(report.issue_table, schema, lang)
     frame = issues.select("code", "severity", "file", "sheet", "row", "column", "value").with_columns(
         issue_messages(issues, lang)
     )

@@ -70,7 +70,7 @@ def issues_frame(issues: list[Issue]) -> pl.DataFrame:
             "row": [i.row for i in issues],
             "column": [i.column for i in issues],
             "value": [i.value for i in issues],
-            "params": [json.dumps(i.params, ensure_ascii=False, sort_keys=True) for i in issues],
+            "params": [json.dumps(i.params, ensure_ascii=False, sort_keys=True, separators=(",", ":")) for i in issues],
         },
         schema=ISSUE_SCHEMA,
     )

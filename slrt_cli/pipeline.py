@@ -28,7 +28,7 @@ from slrt_cli.model import (
 from slrt_cli.normalise import normalise_sheet
 from slrt_cli.report.fixfiles import write_fix_files
 from slrt_cli.schemas import Schema, load_schema
-from slrt_cli.validate import SOURCE_COLUMNS, ensure_columns, validate_batch
+from slrt_cli.validate import SOURCE_COLUMNS, ensure_columns, missing_columns, validate_batch
 
 log = logging.getLogger("slrt.pipeline")
 
@@ -73,6 +73,7 @@ def normalise_files(files: list[FileResult], schema: Schema, today: dt.date) -> 
                 frame.with_columns(
                     pl.lit(f.file).alias("source_file"),
                     pl.lit(sheet.sheet).alias("source_sheet"),
+                    pl.lit("no_kk" in frame.columns).alias("_has_no_kk"),
                 )
             )
     if frames:
@@ -137,7 +138,8 @@ def validate(
     file_issues = input_issues + [i for f in files for i in f.issues] + [
         i for f in files for s in f.sheets for i in s.issues
     ]
-    issues = pl.concat([issues_frame(file_issues), result.issues], how="vertical")
+    file_issues += missing_columns(files, schema)
+    issues = order_issues(pl.concat([issues_frame(file_issues), result.issues], how="vertical"), files)
     rows = order_rows(result.rows, files)
     report = ValidationReport(
         files=files,
@@ -168,7 +170,7 @@ def write_validation_outputs(
     """Write rows.parquet, issues.csv, the fix-files and summary.json into ``out``, as a whole."""
     with staged_dir(out, overwrite) as stage:
         export.write_rows(report, schema, stage / "rows.parquet")
-        export.write_issues(report, stage / "issues.csv", lang)
+        export.write_issues(report, stage / "issues.csv", lang, schema)
         fixes = write_fix_files(report, stage, schema, lang)
         outputs = ["rows.parquet", "issues.csv", *fixes, "summary.json"]
         body = export.summarise(report)
@@ -177,6 +179,21 @@ def write_validation_outputs(
         export.write_summary(body, stage / "summary.json")
     log.info("wrote outputs=%d", len(outputs))
     return outputs
+
+
+def order_issues(issues: pl.DataFrame, files: list[FileResult]) -> pl.DataFrame:
+    """Issues in input order: file, then file-level before sheet-level before rows."""
+    keys = [("", -1, "", -1)] + [(f.file, i, "", -1) for i, f in enumerate(files)]
+    keys += [(f.file, i, s.sheet, j) for i, f in enumerate(files) for j, s in enumerate(f.sheets)]
+    order = pl.DataFrame(keys, schema=["file", "_f", "sheet", "_s"], orient="row").unique(["file", "sheet"], keep="last")
+    files_rank = order.group_by("file").agg(pl.col("_f").max().alias("_ff"))
+    return (
+        issues.join(order, on=["file", "sheet"], how="left")
+        .join(files_rank, on="file", how="left")
+        .with_columns(pl.coalesce("_ff", pl.lit(-1)).alias("_ff"), pl.col("_s").fill_null(-1))
+        .sort(["_ff", "_s", "row", "code"], nulls_last=False)
+        .drop("_f", "_ff", "_s")
+    )
 
 
 def order_rows(rows: pl.DataFrame, files: list[FileResult]) -> pl.DataFrame:

@@ -40,7 +40,7 @@ def reasons_by_row(report: ValidationReport, lang: str) -> dict[tuple[str, str, 
     ).iter_rows():
         msg = t(code, lang=lang, value=value, column=column, **json.loads(params or "{}"))
         out.setdefault((file, sheet, row), []).append(f"[{column}] {msg}" if column else msg)
-    return {k: "; ".join(v) for k, v in out.items()}
+    return {k: "\n".join(v) for k, v in out.items()}
 
 
 def write_fix_files(report: ValidationReport, stage: Path, schema: Schema, lang: str = "id") -> list[str]:

@@ -60,6 +60,8 @@ def ensure_columns(batch: pl.DataFrame, schema: Schema) -> pl.DataFrame:
             add.append(pl.lit(False).alias(f"{f.name}__numeric"))
         if f.kind == "date" and f"{f.name}__status" not in batch.columns:
             add.append(pl.lit("empty").alias(f"{f.name}__status"))
+    if "_has_no_kk" not in batch.columns:  # set per sheet by the pipeline
+        add.append(pl.lit("no_kk" in batch.columns).alias("_has_no_kk"))
     for extra, dtype in (("nama_alm", pl.Boolean), ("region_unresolved", pl.Utf8)):
         if extra not in batch.columns:
             add.append(pl.lit(None, dtype=dtype).alias(extra))
@@ -70,14 +72,15 @@ def ensure_columns(batch: pl.DataFrame, schema: Schema) -> pl.DataFrame:
 
 
 def _id_parts(prefix: str, col: str) -> list[pl.Expr]:
+    """Structure of a NIK/No KK. A value that came through an Excel number is not
+    analysed further (its last digits are unknown): it gets only its *_NUMERIC issue."""
     c = pl.col(col)
-    digits16 = c.str.contains(r"^\d{16}$").fill_null(False)
-    prov = c.str.slice(0, 2)
+    digits16 = (c.str.contains(r"^\d{16}$") & ~pl.col(f"{col}__numeric")).fill_null(False)
     return [
         digits16.alias(f"{_V}{prefix}_16"),
-        prov.alias(f"{_V}{prefix}_prov"),
+        c.str.slice(0, 2).alias(f"{_V}{prefix}_prov"),
         c.str.slice(0, 4).alias(f"{_V}{prefix}_kab"),
-        (c.str.slice(12, 4) == "0000").fill_null(False).alias(f"{_V}{prefix}_serial0"),
+        (digits16 & (c.str.slice(12, 4) == "0000")).fill_null(False).alias(f"{_V}{prefix}_serial0"),
     ]
 
 
@@ -115,7 +118,7 @@ def derive(batch: pl.DataFrame, schema: Schema, today: dt.date) -> pl.DataFrame:
         pl.len().over(hh).alias(f"{_V}hh_n"),
         is_head.fill_null(False).cast(pl.Int32).sum().over(hh).alias(f"{_V}hh_heads"),
         head_age.alias(f"{_V}head_age"),
-        pl.when(pl.col(f"{_V}nik_16")).then(pl.len().over("nik")).otherwise(1).alias(f"{_V}nik_n"),
+        pl.when(pl.col(f"{_V}nik_16")).then(pl.col(f"{_V}nik_16").cast(pl.Int32).sum().over("nik")).otherwise(1).alias(f"{_V}nik_n"),
     )
     return _region_known(df, schema)
 
@@ -286,7 +289,7 @@ def rules_for(schema: Schema) -> list[Rule]:
             masked=True,
         ),
         # No KK
-        Rule("KK_MISSING", "no_kk", lambda x: _present("no_kk")),
+        Rule("KK_MISSING", "no_kk", lambda x: _present("no_kk") | ~_c("_has_no_kk").fill_null(False)),
         Rule("KK_NUMERIC", "no_kk", lambda x: ~_c("no_kk__numeric"), value="no_kk", masked=True),
         Rule(
             "KK_FORMAT",

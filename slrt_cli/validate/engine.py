@@ -96,7 +96,7 @@ def validate_batch(
     lookup = _check_columns(rules)
     issues = _issue_frame(derived, failures, lookup, schema, headers)
     rows = _statuses(derived, issues, schema)
-    drop = [c for c in rows.columns if c.startswith(_V)] + ["_idx"]
+    drop = [c for c in rows.columns if c.startswith("_")]
     return BatchValidation(rows=rows.drop(drop), issues=issues)
 
 

@@ -11,7 +11,6 @@ from slrt_cli.cli.output import Common, files_table, handle_errors
 from slrt_cli.errors import EXIT_DATA, EXIT_INPUT, EXIT_OK, InputError
 from slrt_cli.export import summarise
 from slrt_cli.i18n import t
-from slrt_cli.model import ERROR
 
 HELP = f"""Baca, normalkan dan periksa berkas verivali dari desa/Puskesos.
 
@@ -74,8 +73,8 @@ def _run(*, inputs: list[Path], out: Path, overwrite: bool, common: Common) -> N
         )
     elif not common.quiet:
         common.out.print(files_table(summary, common.lang))
-        errors = report.issue_table.filter(report.issue_table["severity"] == ERROR).height
-        common.say(t("summary_outputs", path=str(out)) + f" ({errors} error)")
+        totals = summary["totals"]["issues"]
+        common.say(t("summary_outputs", path=str(out), errors=totals["error"], warnings=totals["warning"]))
     raise typer.Exit(code)
 
 
