@@ -62,7 +62,9 @@ def ensure_columns(batch: pl.DataFrame, schema: Schema) -> pl.DataFrame:
             add.append(pl.lit("empty").alias(f"{f.name}__status"))
     if "_has_no_kk" not in batch.columns:  # set per sheet by the pipeline
         add.append(pl.lit("no_kk" in batch.columns).alias("_has_no_kk"))
-    for extra, dtype in (("nama_alm", pl.Boolean), ("region_unresolved", pl.Utf8)):
+    extras = [("nama_alm", pl.Boolean), ("region_unresolved", pl.Utf8)]
+    extras += [(f"{f.name}_bps", pl.Utf8) for f in schema.fields.values() if f.kind == "region"]
+    for extra, dtype in extras:
         if extra not in batch.columns:
             add.append(pl.lit(None, dtype=dtype).alias(extra))
     return batch.with_columns(add) if add else batch
@@ -461,7 +463,8 @@ def _code_rules(schema: Schema) -> list[Rule]:
                 Rule(
                     "REGION_CODE_UNKNOWN",
                     name,
-                    lambda x, n=name: ~_present(n) | _c(f"{_V}{n}_known"),
+                    # a BPS-style code (kode_kec_bps/kode_desa_bps) is not a Kemendagri code: not unknown
+                    lambda x, n=name: ~_present(n) | _c(f"{_V}{n}_known") | _c(f"{n}_bps").is_not_null(),
                     value=f"{name}__raw",
                     params=lambda x, lab=label: {"field": lab},
                 )
