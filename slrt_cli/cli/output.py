@@ -109,7 +109,7 @@ def _report(common: Common | None, message: str, code: int, exc: BaseException) 
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         sys.stderr.write(scrub(tb))
     err.print(f"[bold red]slrt:[/] {scrub(message)}")
-    logging.getLogger("slrt.cli").error("failed exit=%d code=%s", code, getattr(exc, "code", type(exc).__name__))
+    logging.getLogger("slrt.cli").info("failed exit=%d code=%s", code, getattr(exc, "code", type(exc).__name__))
     if common and common.json:
         common.emit_json({"ok": False, "exit_code": code, "error": scrub(message)})
     raise typer.Exit(code)
