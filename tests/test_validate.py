@@ -159,3 +159,24 @@ def test_no_row_is_lost():
     r = run(*rows)
     assert r.rows.height == 3
     assert r.rows["source_row"].to_list() == [5, 6, 7]
+
+
+def test_relation_to_the_household_head_groups_by_household_not_kk():
+    # A second KK inside a household: its members relate to the *household* head (hub_krt),
+    # so their KK having no relation-1 member is not a problem.
+    head = {**GOOD, "hub_kk": None, "hub_krt": "1", "household_id": "SYN-H1"}
+    married_child = {**GOOD, "nik": "3201011005950001", "tanggal_lahir": D(1995, 5, 10), "jenis_kelamin": "1",
+                     "nama": "ANAK MENIKAH", "hub_kk": None, "hub_krt": "3", "household_id": "SYN-H1",
+                     "no_kk": "3201010101200002"}
+    grandchild = {**married_child, "nik": "3201011005200001", "tanggal_lahir": D(2020, 5, 10), "nama": "CUCU",
+                  "hub_krt": "5"}
+    r = run(head, married_child, grandchild)
+    assert r.issues.filter(pl.col("code").str.starts_with("HOUSEHOLD")).height == 0
+
+
+def test_rows_without_household_do_not_borrow_a_head_age():
+    lone_child = {**GOOD, "no_kk": None, "hub_kk": "3", "nik": "3201011005600001", "tanggal_lahir": D(1960, 5, 10),
+                  "jenis_kelamin": "1", "nama": "ANAK TANPA KK"}
+    lone_head = {**GOOD, "no_kk": None, "nik": "3201014508000001", "tanggal_lahir": D(2000, 8, 5)}
+    r = run(lone_head, lone_child)
+    assert "AGE_RELATION_IMPLAUSIBLE" not in codes_of(r, 1)

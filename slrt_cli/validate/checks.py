@@ -101,9 +101,12 @@ def derive(batch: pl.DataFrame, schema: Schema, today: dt.date) -> pl.DataFrame:
         pl.col(f"{_V}kk_prov").is_in(provinces).alias(f"{_V}kk_prov_ok"),
         relation.alias(f"{_V}rel"),
         age.alias(f"{_V}age"),
-        pl.when(pl.col("no_kk").is_not_null())
+        # hub_kk is relative to the KK head (group by No KK); hub_krt to the household (ruta)
+        # head (group by the household id; without one the household cannot be checked)
+        pl.when(pl.col("hub_kk").is_not_null())
         .then(pl.col("no_kk"))
-        .otherwise(pl.col("household_id"))
+        .when(pl.col("hub_krt").is_not_null())
+        .then(pl.col("household_id"))
         .alias(f"{_V}hh"),
     )
     nik_struct = (
@@ -114,7 +117,9 @@ def derive(batch: pl.DataFrame, schema: Schema, today: dt.date) -> pl.DataFrame:
     )
     hh = pl.col(f"{_V}hh")
     is_head = pl.col(f"{_V}rel") == "1"
-    head_age = pl.when(is_head).then(pl.col(f"{_V}age")).otherwise(None).max().over(hh)
+    head_age = pl.when(hh.is_not_null()).then(
+        pl.when(is_head).then(pl.col(f"{_V}age")).otherwise(None).max().over(hh)
+    )
     df = df.with_columns(
         nik_struct.alias(f"{_V}nik_valid"),
         pl.len().over(hh).alias(f"{_V}hh_n"),
