@@ -161,3 +161,14 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def write_table(frame: pl.DataFrame, stage: Path, name: str) -> list[str]:
+    """A table for operators and scripts alike: ``name.csv`` (UTF-8 BOM) and ``name.parquet``."""
+    frame.write_parquet(stage / f"{name}.parquet", compression="zstd")
+    flat = frame.with_columns(
+        [pl.col(c).list.join(";") for c, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
+    )
+    flat = flat.select([c for c, dtype in flat.schema.items() if not isinstance(dtype, (pl.Struct, pl.List))])
+    write_csv(flat, stage / f"{name}.csv")
+    return [f"{name}.csv", f"{name}.parquet"]

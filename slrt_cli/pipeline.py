@@ -9,14 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from slrt_cli import export
 from slrt_cli.atomic import check_target, staged_dir
-from slrt_cli.errors import InputError
+from slrt_cli.errors import InputError, UsageError
 from slrt_cli.io.readers import collect_inputs, read_file
+from slrt_cli.io.register import read_register
+from slrt_cli.match import MatchSettings, match
 from slrt_cli.model import (
     ERROR,
     WARNING,
@@ -26,6 +29,7 @@ from slrt_cli.model import (
     issues_frame,
 )
 from slrt_cli.normalise import normalise_sheet
+from slrt_cli.reconcile import Reconciliation, reconcile
 from slrt_cli.report.fixfiles import write_fix_files
 from slrt_cli.schemas import Schema, load_schema
 from slrt_cli.validate import SOURCE_COLUMNS, ensure_columns, missing_columns, validate_batch
@@ -206,3 +210,172 @@ def order_rows(rows: pl.DataFrame, files: list[FileResult]) -> pl.DataFrame:
     rows = rows.join(key, on=["source_file", "source_sheet"], how="left").sort(["_ord", "source_row"]).drop("_ord")
     first = SOURCE_COLUMNS + ["status", "issue_codes"]
     return rows.select(first + [c for c in rows.columns if c not in first])
+
+
+# ---------------------------------------------------------------- run / match
+
+
+@dataclass
+class RunReport:
+    """Result of :func:`run` or :func:`match_rows`: validation, links and the reconciliation.
+
+    Frames are polars inside; the properties hand pandas DataFrames to analysts.
+    """
+
+    validation: ValidationReport | None
+    rows: pl.DataFrame
+    register_rows: int
+    reconciliation: Reconciliation
+    outputs: list[str] = field(default_factory=list)
+
+    @property
+    def links(self):  # -> pandas.DataFrame
+        return self.reconciliation.reconciliation.to_pandas()
+
+    @property
+    def not_found(self):
+        return self.reconciliation.not_found.to_pandas()
+
+    @property
+    def households(self):
+        return self.reconciliation.households.to_pandas()
+
+    @property
+    def changes(self):
+        return self.reconciliation.changes.to_pandas()
+
+    def counts(self) -> dict[str, int]:
+        return self.reconciliation.counts()
+
+
+def load_register(paths: Sequence[str | Path], schema: Schema, today: dt.date) -> pl.DataFrame:
+    """Read and normalise the register extract (canonical columns, ``nik_numeric`` flags)."""
+    raw = read_register([Path(p) for p in paths], schema)
+    frame = normalise_sheet(raw, schema, today=today)
+    frame = frame.rename({c: c.replace("__numeric", "_numeric") for c in frame.columns if c.endswith("__numeric")})
+    drop = [c for c in frame.columns if c.endswith(("__raw", "__status"))]
+    log.info("register rows=%d", frame.height)
+    return frame.drop(drop)
+
+
+def batch_rows(report: ValidationReport, schema: Schema) -> pl.DataFrame:
+    """The validated rows exactly as ``rows.parquet`` holds them (the matcher's input)."""
+    return report.table.select(export.row_columns(report.table, schema))
+
+
+def run(
+    inputs: Sequence[str | Path],
+    register: Sequence[str | Path],
+    out: str | Path | None = None,
+    *,
+    lang: str = "id",
+    overwrite: bool = False,
+    today: dt.date | None = None,
+    progress: Progress | None = None,
+    schema: Schema | None = None,
+    settings: MatchSettings | None = None,
+    full_ids: bool = False,
+    coverage: str = "household",
+    workers: int = 1,
+) -> RunReport:
+    """Import, validate, match and reconcile a month in one go; write every output to ``out``.
+
+    Args:
+        inputs: village files and/or folders.
+        register: the register extract: one or more files (or a folder) in any supported layout.
+        out: output folder, written as a whole; None writes nothing.
+        full_ids: write full NIK/No KK in the reconciliation tables (default: masked).
+        coverage: "household" or "desa": who is expected, for not_found (see slrt_cli.reconcile).
+        workers: processes for the matching step.
+
+    Raises:
+        UsageError, InputError: as :func:`validate`; InputError also when the register is unusable.
+
+    Example:
+        >>> report = run(["sample_data/desa"], ["sample_data/register/dtks_siksng.csv"])  # doctest: +SKIP
+        >>> report.counts()["matched"]                                                      # doctest: +SKIP
+    """
+    schema = schema or load_schema()
+    today = today or dt.date.today()
+    if out is not None:
+        check_target(Path(out), overwrite)
+    reg = load_register(register, schema, today)
+    try:
+        report = validate(inputs, None, lang=lang, today=today, progress=progress, schema=schema)
+    except InputError as exc:
+        report = getattr(exc, "report", None)
+        if report is None:
+            raise
+        if out is not None:
+            write_validation_outputs(report, Path(out), schema, lang=lang, overwrite=overwrite)
+        raise
+    rows = batch_rows(report, schema)
+    result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers)
+    result.validation = report
+    if out is not None:
+        result.outputs = write_run_outputs(result, Path(out), schema, lang=lang, overwrite=overwrite)
+    return result
+
+
+def match_rows(
+    rows_path: str | Path,
+    register: Sequence[str | Path],
+    out: str | Path | None = None,
+    *,
+    overwrite: bool = False,
+    today: dt.date | None = None,
+    schema: Schema | None = None,
+    settings: MatchSettings | None = None,
+    full_ids: bool = False,
+    coverage: str = "household",
+    workers: int = 1,
+) -> RunReport:
+    """The matching step alone, on the ``rows.parquet`` that :func:`validate` wrote."""
+    schema = schema or load_schema()
+    today = today or dt.date.today()
+    path = Path(rows_path)
+    if path.is_dir():
+        path = path / "rows.parquet"
+    if not path.is_file():
+        raise UsageError("error_path_missing", path=str(path))
+    if out is not None:
+        check_target(Path(out), overwrite)
+    rows = pl.read_parquet(path)
+    reg = load_register(register, schema, today)
+    result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers)
+    if out is not None:
+        result.outputs = write_run_outputs(result, Path(out), schema, lang="id", overwrite=overwrite)
+    return result
+
+
+def _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers) -> RunReport:
+    links = match(rows, reg, settings, workers=workers)
+    log.info("matched rows=%d %s", links.height, dict(links.group_by("outcome").len().iter_rows()))
+    rec = reconcile(rows, links, reg, full_ids=full_ids, coverage=coverage)
+    return RunReport(validation=None, rows=rows, register_rows=reg.height, reconciliation=rec)
+
+
+def write_run_outputs(result: RunReport, out: Path, schema: Schema, *, lang: str = "id", overwrite: bool = False) -> list[str]:
+    """Everything `validate` writes (when there is a validation) plus the reconciliation tables."""
+    with staged_dir(out, overwrite) as stage:
+        outputs: list[str] = []
+        if result.validation is not None:
+            export.write_rows(result.validation, schema, stage / "rows.parquet")
+            export.write_issues(result.validation, stage / "issues.csv", lang, schema)
+            outputs += ["rows.parquet", "issues.csv", *write_fix_files(result.validation, stage, schema, lang)]
+            body = export.summarise(result.validation)
+        else:
+            body = {"totals": {"rows": result.rows.height}}
+        rec = result.reconciliation
+        for name, frame in (
+            ("reconciliation", rec.reconciliation),
+            ("not_found", rec.not_found),
+            ("households", rec.households),
+            ("changes", rec.changes),
+        ):
+            outputs += export.write_table(frame, stage, name)
+        body["match"] = {**rec.counts(), "register_rows": result.register_rows}
+        body["outputs"] = outputs + ["summary.json"]
+        body["language"] = lang
+        export.write_summary(body, stage / "summary.json")
+    return body["outputs"]

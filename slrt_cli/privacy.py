@@ -47,7 +47,7 @@ def mask_id_expr(expr: pl.Expr) -> pl.Expr:
     mid = expr.str.slice(0, 4) + pl.lit(MASK).repeat_by(n - 6).list.join("") + expr.str.slice(-2)
     short = expr.str.slice(0, 1) + pl.lit(MASK).repeat_by(n - 1).list.join("")
     tiny = pl.lit(MASK).repeat_by(n).list.join("")
-    return (
+    masked = (
         pl.when(expr.is_null())
         .then(pl.lit(""))
         .when(n >= 12)
@@ -58,6 +58,8 @@ def mask_id_expr(expr: pl.Expr) -> pl.Expr:
         .then(short)
         .otherwise(tiny)
     )
+    name = expr.meta.output_name(raise_if_undetermined=False)
+    return masked.alias(name) if name else masked
 
 
 def scrub(text: str) -> str:

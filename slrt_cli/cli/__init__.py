@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from slrt_cli import __version__
+from slrt_cli.cli.commands import run as _run
 from slrt_cli.cli.commands import validate as _validate
 from slrt_cli.cli.options import EXIT_CODES_HELP
 
@@ -41,6 +42,8 @@ def _root(
 
 
 app.command("validate", help=_validate.HELP, no_args_is_help=True)(_validate.validate_command)
+app.command("run", help=_run.RUN_HELP, no_args_is_help=True)(_run.run_command)
+app.command("match", help=_run.MATCH_HELP, no_args_is_help=True)(_run.match_command)
 
 
 def main() -> None:

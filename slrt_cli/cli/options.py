@@ -28,3 +28,27 @@ EXIT_CODES_HELP = (
     "Kode keluar / exit codes: 0 selesai tanpa kesalahan; 1 selesai, ada baris/berkas bermasalah "
     "(hasil tetap ditulis); 2 salah pemakaian; 3 masukan tidak dapat dipakai; 4 kesalahan internal."
 )
+Register = Annotated[
+    list[Path],
+    typer.Option(
+        "--register", "--dtks", "-r",
+        help="Ekstrak DTKS/DTSEN: berkas Parquet/CSV/Excel atau folder (boleh diulang, mis. keluarga + anggota DTSEN).",
+        show_default=False,
+    ),
+]
+FullNik = Annotated[bool, typer.Option("--full-nik", help="Tulis NIK/No KK lengkap di tabel hasil (bawaan: disamarkan).")]
+Workers = Annotated[int, typer.Option("--workers", min=1, help="Jumlah proses untuk pemadanan.")]
+Coverage = Annotated[
+    str,
+    typer.Option(
+        "--coverage",
+        help="Siapa yang dianggap 'tidak ditemukan': household (anggota ruta yang dikunjungi) atau desa (seluruh DTKS desa yang mengirim berkas).",
+    ),
+]
+FailOn = Annotated[
+    str,
+    typer.Option(
+        "--fail-on",
+        help="Keluar dengan kode 1 bila ada baris dengan hasil ini (dipisah koma): rejected, review, new, duplicate, not_found, error.",
+    ),
+]

@@ -1,0 +1,244 @@
+"""Reconcile the month: every row's outcome, register persons not found, households, changes.
+
+Inputs are the validated rows (``rows.parquet``), the matcher's links (one per
+row) and the normalised register. Nothing is read or written here.
+
+Who is *not found* (``not_found``): a register person of a covered unit who
+is linked to no row (matched or duplicate) and is not the candidate of a
+``review`` row. The covered unit is set by ``coverage``:
+
+- ``"household"`` (default): a register household is covered when the batch
+  links at least one of its members, or a row names its household id.
+  Villages verify households from a prelist; the members they leave out of a
+  visited household are the ones not found.
+- ``"desa"``: every register person of a covered desa: the desa a batch row
+  names in ``kode_desa``; for a file whose rows name no desa, the desa where
+  most of its matched register persons live. Use it when villages return their
+  whole prelist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from slrt_cli.privacy import mask_id_expr
+
+KEYS = ["source_file", "source_sheet", "source_row"]
+
+RECONCILIATION_COLUMNS = KEYS + [
+    "outcome", "person_id", "household_id", "score", "status_verivali", "alasan", "match_stage",
+    "kode_desa", "no_kk", "nik", "nama",
+]
+
+#: Fields compared between a matched register row and the village row (changes.csv).
+CHANGE_FIELDS = [
+    "nama", "nik", "no_kk", "tanggal_lahir", "jenis_kelamin", "tempat_lahir", "hub_kk", "hub_krt",
+    "status_kawin", "pekerjaan", "nama_ibu_kandung", "alamat", "dusun", "rt", "rw", "kode_desa",
+]
+_ID_FIELDS = ("nik", "no_kk")
+_STATUS_KEEP_ON_MATCH = ["DITEMUKAN", "MENINGGAL", "PINDAH", "MAMPU", "TIDAK_LAYAK_LAIN", "TIDAK_DITEMUKAN", "GANDA", "KESALAHAN_DATA"]
+
+
+@dataclass
+class Reconciliation:
+    reconciliation: pl.DataFrame
+    not_found: pl.DataFrame
+    households: pl.DataFrame
+    changes: pl.DataFrame
+
+    def counts(self) -> dict[str, int]:
+        out = {k: 0 for k in ("matched", "review", "new", "duplicate", "rejected")}
+        for outcome, n in self.reconciliation.group_by("outcome").len().iter_rows():
+            out[outcome] = n
+        out["not_found"] = self.not_found.height
+        return out
+
+
+COVERAGE = ("household", "desa")
+
+
+def reconcile(
+    rows: pl.DataFrame,
+    links: pl.DataFrame,
+    register: pl.DataFrame,
+    *,
+    full_ids: bool = False,
+    coverage: str = "household",
+) -> Reconciliation:
+    """Build the four reconciliation tables.
+
+    Args:
+        rows: validated batch rows (one per data row read).
+        links: matcher output, one row per batch row (outcome, person_id, household_id, score, alasan…).
+        register: the normalised register extract.
+        full_ids: write full NIK/No KK in changes/not_found (default: masked).
+        coverage: "household" or "desa": which register persons count as expected (module docstring).
+    """
+    if coverage not in COVERAGE:
+        raise ValueError(f"coverage must be one of {COVERAGE}")
+    joined = rows.select(
+        KEYS + ["status", "status_verivali", "kode_desa", "no_kk", "nik", "nama"]
+    ).join(links, on=KEYS, how="left")
+    joined = _new_members(joined)
+    reg_desa = register.select("person_id", pl.col("kode_desa").alias("_reg_desa"))
+    joined = joined.join(reg_desa, on="person_id", how="left").with_columns(
+        pl.coalesce("kode_desa", "_reg_desa").alias("kode_desa"), pl.col("score").round(4)
+    ).drop("_reg_desa")
+    rec = joined.with_columns(_verivali().alias("status_verivali")).select(
+        [c for c in RECONCILIATION_COLUMNS if c in joined.columns or c == "status_verivali"]
+    )
+    rec = rec.with_columns(pl.col("nik").pipe(_mask_if(full_ids)), pl.col("no_kk").pipe(_mask_if(full_ids)))
+    if coverage == "desa":
+        covered = register.join(covered_desa(joined, register), on="kode_desa", how="semi")
+    else:
+        covered = register.join(covered_households(joined), on="household_id", how="semi")
+    not_found = _not_found(joined, covered, full_ids)
+    households = _households(joined, register, covered)
+    changes = _changes(rows, links, register, full_ids)
+    return Reconciliation(rec.sort(KEYS), not_found, households, changes)
+
+
+def _mask_if(full: bool):
+    return (lambda e: e) if full else mask_id_expr
+
+
+def _new_members(joined: pl.DataFrame) -> pl.DataFrame:
+    """A new row whose village KK-mates link to one register household joins that household."""
+    linked = joined.filter((pl.col("outcome") == "matched") & pl.col("no_kk").is_not_null())
+    home = (
+        linked.group_by(["no_kk", "household_id"]).len()
+        .sort(["no_kk", "len", "household_id"], descending=[False, True, False])
+        .unique("no_kk", keep="first")
+        .select("no_kk", pl.col("household_id").alias("_kk_household"))
+    )
+    joined = joined.join(home, on="no_kk", how="left")
+    return joined.with_columns(
+        pl.when(pl.col("outcome") == "new")
+        .then(pl.coalesce("household_id", "_kk_household"))
+        .otherwise(pl.col("household_id"))
+        .alias("household_id")
+    ).drop("_kk_household")
+
+
+def _verivali() -> pl.Expr:
+    """Normalised verivali outcome (DOMAIN.md enum) from the match outcome and what the village wrote."""
+    village = pl.col("status_verivali")
+    outcome = pl.col("outcome")
+    return (
+        pl.when(outcome == "rejected").then(pl.lit("KESALAHAN_DATA"))
+        .when(outcome == "duplicate").then(pl.lit("GANDA"))
+        .when(outcome == "matched").then(
+            pl.when(village.is_in(_STATUS_KEEP_ON_MATCH)).then(village).otherwise(pl.lit("DITEMUKAN"))
+        )
+        .when(outcome == "new").then(
+            pl.when(pl.col("household_id").is_not_null()).then(pl.lit("ANGGOTA_BARU"))
+            .when(village == "ANGGOTA_BARU").then(pl.lit("ANGGOTA_BARU"))
+            .otherwise(pl.lit("USULAN_BARU"))
+        )
+        .otherwise(village)
+    )
+
+
+def covered_desa(joined: pl.DataFrame, register: pl.DataFrame) -> pl.DataFrame:
+    """The desa codes this batch covers (see the module docstring)."""
+    named = joined.filter(pl.col("kode_desa").is_not_null()).select("source_file", "kode_desa").unique()
+    files_named = named.select("source_file").unique()
+    inferred = (
+        joined.filter(pl.col("outcome") == "matched")
+        .join(files_named, on="source_file", how="anti")
+        .join(register.select("person_id", pl.col("kode_desa").alias("_reg_desa")), on="person_id", how="inner")
+        .group_by(["source_file", "_reg_desa"]).len()
+        .sort(["source_file", "len", "_reg_desa"], descending=[False, True, False])
+        .unique("source_file", keep="first")
+        .select("source_file", pl.col("_reg_desa").alias("kode_desa"))
+    )
+    both = pl.concat([named, inferred], how="vertical").filter(pl.col("kode_desa").is_not_null())
+    return both.select("kode_desa").unique().sort("kode_desa")
+
+
+def covered_households(joined: pl.DataFrame) -> pl.DataFrame:
+    """Register households with a member linked by the batch (matched, duplicate, review) or named by a row."""
+    linked = joined.filter(pl.col("outcome").is_in(["matched", "duplicate"])).select("household_id")
+    return linked.drop_nulls().unique()
+
+
+def _not_found(joined: pl.DataFrame, covered: pl.DataFrame, full: bool) -> pl.DataFrame:
+    seen = joined.filter(pl.col("outcome").is_in(["matched", "duplicate", "review"])).select("person_id").unique()
+    cols = ["person_id", "household_id", "kode_desa", "nik", "no_kk", "nama"]
+    cols = [c for c in cols if c in covered.columns]
+    out = (
+        covered.join(seen, on="person_id", how="anti")
+        .select(cols)
+        .sort(["kode_desa", "household_id", "person_id"])
+    )
+    return out.with_columns([pl.col(c).pipe(_mask_if(full)) for c in _ID_FIELDS if c in out.columns])
+
+
+def _households(joined: pl.DataFrame, register: pl.DataFrame, covered: pl.DataFrame) -> pl.DataFrame:
+    """Per register household touched by the batch: members matched, missing, added, moved in."""
+    linked = joined.filter(pl.col("outcome") == "matched").join(
+        register.select("person_id", pl.col("household_id").alias("_reg_household")), on="person_id", how="left"
+    )
+    # the household the row's village KK mostly links to
+    home = (
+        linked.filter(pl.col("no_kk").is_not_null())
+        .group_by(["no_kk", "_reg_household"]).len()
+        .sort(["no_kk", "len", "_reg_household"], descending=[False, True, False])
+        .unique("no_kk", keep="first")
+        .select("no_kk", pl.col("_reg_household").alias("_home"))
+    )
+    linked = linked.join(home, on="no_kk", how="left")
+    moved = linked.filter(pl.col("_home").is_not_null() & (pl.col("_home") != pl.col("_reg_household")))
+    touched = pl.concat(
+        [
+            linked.select(pl.col("_reg_household").alias("household_id")),
+            joined.filter(pl.col("outcome") == "new").select("household_id"),
+        ]
+    ).drop_nulls().unique()
+    members = register.group_by("household_id").agg(
+        pl.len().alias("anggota_dtks"), pl.col("kode_desa").first().alias("kode_desa")
+    )
+    matched = linked.group_by("_reg_household").agg(pl.len().alias("cocok")).rename({"_reg_household": "household_id"})
+    added = joined.filter(pl.col("outcome") == "new").group_by("household_id").agg(pl.len().alias("anggota_baru"))
+    moved_in = moved.group_by("_home").agg(pl.len().alias("pindah_masuk")).rename({"_home": "household_id"})
+    out = (
+        touched.join(members, on="household_id", how="left")
+        .join(matched, on="household_id", how="left")
+        .join(added, on="household_id", how="left")
+        .join(moved_in, on="household_id", how="left")
+        .with_columns(pl.col(c).fill_null(0) for c in ("anggota_dtks", "cocok", "anggota_baru", "pindah_masuk"))
+        .with_columns((pl.col("anggota_dtks") - pl.col("cocok")).clip(lower_bound=0).alias("tidak_ditemukan"))
+    )
+    return out.select(
+        "household_id", "kode_desa", "anggota_dtks", "cocok", "tidak_ditemukan", "anggota_baru", "pindah_masuk"
+    ).sort("household_id")
+
+
+def _changes(rows: pl.DataFrame, links: pl.DataFrame, register: pl.DataFrame, full: bool) -> pl.DataFrame:
+    """Field-level differences between each matched register row and its village row (long format)."""
+    fields = [f for f in CHANGE_FIELDS if f in rows.columns and f in register.columns]
+    matched = links.filter(pl.col("outcome") == "matched").select(KEYS + ["person_id"])
+    damaged = [c for c in ("nik_numeric", "no_kk_numeric") if c in rows.columns]
+    village = rows.select(KEYS + fields + damaged).join(matched, on=KEYS, how="inner")
+    reg = register.select(["person_id", "household_id"] + [pl.col(f).alias(f"{f}__reg") for f in fields])
+    both = village.join(reg, on="person_id", how="left")
+    parts = []
+    for f in fields:
+        v, r = pl.col(f).cast(pl.Utf8), pl.col(f"{f}__reg").cast(pl.Utf8)
+        if f in _ID_FIELDS and not full:
+            v, r = mask_id_expr(v), mask_id_expr(r)
+        differs = pl.col(f).is_not_null() & (pl.col(f).cast(pl.Utf8) != pl.col(f"{f}__reg").cast(pl.Utf8)).fill_null(True)
+        if f"{f}_numeric" in damaged:  # an Excel-damaged identifier is not a correction
+            differs = differs & ~pl.col(f"{f}_numeric").fill_null(False)
+        diff = both.filter(differs)
+        parts.append(
+            diff.select(
+                KEYS + ["person_id", "household_id"]
+                + [pl.lit(f).alias("field"), r.alias("nilai_dtks"), v.alias("nilai_desa")]
+            )
+        )
+    if not parts:
+        return pl.DataFrame(schema={k: pl.Utf8 for k in KEYS + ["person_id", "household_id", "field", "nilai_dtks", "nilai_desa"]})
+    return pl.concat(parts, how="vertical").sort(KEYS + ["field"])
