@@ -133,7 +133,13 @@ class _Plan:
 def _id_plan(key: str, m: _Mapper) -> _Plan:
     raw, kind, fast = pl.col(key), pl.col(key + "#k"), pl.col(f"__t_{key}")
     stripped = raw.str.strip_chars()
-    prep = pl.when(stripped.str.contains(r"^[0-9]+$")).then(stripped).alias(f"__t_{key}")
+    # already clean, so clean_id would return it unchanged: all digits, or one token of
+    # letters/digits/_-/ with a letter that is not scientific notation (3E15)
+    clean = stripped.str.contains(r"^[0-9]+$") | (
+        stripped.str.contains(r"^[A-Za-z0-9_/\-]*[A-Za-z][A-Za-z0-9_/\-]*$")
+        & ~stripped.str.contains(r"^\+?[0-9]+[eE]\+?[0-9]{1,3}$")
+    )
+    prep = pl.when(clean.fill_null(False)).then(stripped).alias(f"__t_{key}")
     job = m.add(pl.when(fast.is_null()).then(raw), lambda v: clean_id(v, None))
 
     def build() -> list[pl.Expr]:

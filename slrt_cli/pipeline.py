@@ -63,7 +63,7 @@ def read_inputs(
         else:
             seen[result.sha256] = name
         results.append(result)
-        log.info("read file=%d/%d sheets=%d readable=%s", i + 1, len(files), len(result.sheets), result.readable)
+        log.debug("read file=%d/%d sheets=%d readable=%s", i + 1, len(files), len(result.sheets), result.readable)
     return results, issues
 
 

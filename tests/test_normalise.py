@@ -608,3 +608,24 @@ def test_frame_zero_rows_and_untyped_columns(schema):
     out = normalise_sheet(t, schema)
     assert out["nik"].to_list() == [None, None] and out["nik__numeric"].to_list() == [False, False]
     assert out.schema["nik"] == pl.Utf8
+
+
+from hypothesis import given as _given
+from hypothesis import strategies as _st
+
+
+@_given(_st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefxyz_-/ .'E+", min_size=1, max_size=20))
+def test_id_fast_path_agrees_with_clean_id(value):
+    """The vectorised fast path of _id_plan and clean_id give the same answer."""
+    import polars as _pl
+
+    from slrt_cli.model import SheetTable as _ST
+    from slrt_cli.model import SourceColumn as _SC
+    from slrt_cli.normalise import clean_id as _clean
+    from slrt_cli.normalise import normalise_sheet as _norm
+    from slrt_cli.schemas import load_schema as _load
+
+    data = _pl.DataFrame({"source_row": [2], "household_id": [value], "household_id#k": ["s"]})
+    table = _ST("f.xlsx", None, "S", (1,), [_SC(0, "A", "IDBDT", "household_id", "household_id")], data)
+    out = _norm(table, _load())
+    assert (out["household_id"][0], out["household_id__numeric"][0]) == _clean(value, "s")
