@@ -43,7 +43,7 @@ def get_language() -> str:
     return _current
 
 
-def t(key: str, lang: str | None = None, **params: object) -> str:
+def t(key: str, /, lang: str | None = None, **params: object) -> str:
     """Render message ``key`` with ``params``.
 
     Example:

@@ -19,6 +19,7 @@ from slrt_cli.atomic import check_target, staged_dir
 from slrt_cli.errors import InputError, UsageError
 from slrt_cli.io.readers import collect_inputs, read_file
 from slrt_cli.io.register import read_register
+from slrt_cli.lock import output_lock
 from slrt_cli.match import MatchSettings, match
 from slrt_cli.model import (
     ERROR,
@@ -160,7 +161,8 @@ def validate(
         issues.filter(pl.col("severity") == ERROR).height,
     )
     if out is not None:
-        report.outputs = write_validation_outputs(report, Path(out), schema, lang=lang, overwrite=overwrite)
+        with output_lock(Path(out)):
+            report.outputs = write_validation_outputs(report, Path(out), schema, lang=lang, overwrite=overwrite)
     if not any(f.readable for f in files):
         err = InputError("error_no_input", paths=", ".join(str(p) for p in inputs))
         err.report = report
@@ -227,6 +229,7 @@ class RunReport:
     register_rows: int
     reconciliation: Reconciliation
     outputs: list[str] = field(default_factory=list)
+    period: str = ""
 
     @property
     def links(self):  # -> pandas.DataFrame
@@ -277,6 +280,7 @@ def run(
     full_ids: bool = False,
     coverage: str = "household",
     workers: int = 1,
+    period: str = "",
 ) -> RunReport:
     """Import, validate, match and reconcile a month in one go; write every output to ``out``.
 
@@ -295,6 +299,17 @@ def run(
         >>> report = run(["sample_data/desa"], ["sample_data/register/dtks_siksng.csv"])  # doctest: +SKIP
         >>> report.counts()["matched"]                                                      # doctest: +SKIP
     """
+    if out is not None:
+        with output_lock(Path(out)):
+            return _run(inputs, register, Path(out), lang=lang, overwrite=overwrite, today=today, progress=progress,
+                        schema=schema, settings=settings, full_ids=full_ids, coverage=coverage, workers=workers,
+                        period=period)
+    return _run(inputs, register, None, lang=lang, overwrite=overwrite, today=today, progress=progress,
+                schema=schema, settings=settings, full_ids=full_ids, coverage=coverage, workers=workers, period=period)
+
+
+def _run(inputs, register, out, *, lang, overwrite, today, progress, schema, settings, full_ids, coverage, workers,
+         period) -> RunReport:
     schema = schema or load_schema()
     today = today or dt.date.today()
     if out is not None:
@@ -312,6 +327,7 @@ def run(
     rows = batch_rows(report, schema)
     result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers)
     result.validation = report
+    result.period = period
     if out is not None:
         result.outputs = write_run_outputs(result, Path(out), schema, lang=lang, overwrite=overwrite)
     return result
@@ -344,7 +360,8 @@ def match_rows(
     reg = load_register(register, schema, today)
     result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers)
     if out is not None:
-        result.outputs = write_run_outputs(result, Path(out), schema, lang="id", overwrite=overwrite)
+        with output_lock(Path(out)):
+            result.outputs = write_run_outputs(result, Path(out), schema, lang="id", overwrite=overwrite)
     return result
 
 
@@ -375,6 +392,7 @@ def write_run_outputs(result: RunReport, out: Path, schema: Schema, *, lang: str
         ):
             outputs += export.write_table(frame, stage, name)
         body["match"] = {**rec.counts(), "register_rows": result.register_rows}
+        body["period"] = result.period
         body["outputs"] = outputs + ["summary.json"]
         body["language"] = lang
         export.write_summary(body, stage / "summary.json")

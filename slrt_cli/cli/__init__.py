@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from slrt_cli import __version__
+from slrt_cli.cli.commands import config as _config
 from slrt_cli.cli.commands import run as _run
 from slrt_cli.cli.commands import validate as _validate
 from slrt_cli.cli.options import EXIT_CODES_HELP
@@ -44,8 +45,27 @@ def _root(
 app.command("validate", help=_validate.HELP, no_args_is_help=True)(_validate.validate_command)
 app.command("run", help=_run.RUN_HELP, no_args_is_help=True)(_run.run_command)
 app.command("match", help=_run.MATCH_HELP, no_args_is_help=True)(_run.match_command)
+app.add_typer(_config.app, name="config", help="Berkas konfigurasi: slrt config show.\n\nContoh: slrt config show --config bulan.toml\n\n" + EXIT_CODES_HELP)
 
 
 def main() -> None:
-    """Console entry point (`slrt`)."""
-    app()
+    """Console entry point (`slrt`): the last line of defence keeps personal data off the screen."""
+    import sys
+    import traceback
+
+    from slrt_cli.errors import EXIT_INTERNAL
+    from slrt_cli.i18n import t
+    from slrt_cli.privacy import scrub
+
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BaseException as exc:  # noqa: BLE001 - a bug outside a command's own handler
+        if "--debug" in sys.argv:
+            sys.stderr.write(scrub("".join(traceback.format_exception(type(exc), exc, exc.__traceback__))))
+        detail = scrub(f"{type(exc).__name__}: {exc}")[:300]
+        sys.stderr.write("slrt: " + t("error_internal", detail=detail) + "\n")
+        sys.exit(EXIT_INTERNAL)

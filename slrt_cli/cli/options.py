@@ -52,3 +52,24 @@ FailOn = Annotated[
         help="Keluar dengan kode 1 bila ada baris dengan hasil ini (dipisah koma): rejected, review, new, duplicate, not_found, error.",
     ),
 ]
+RegisterOpt = Annotated[
+    Optional[list[Path]],
+    typer.Option(
+        "--register", "--dtks", "-r",
+        help="Ekstrak DTKS/DTSEN: berkas Parquet/CSV/Excel atau folder (boleh diulang).",
+        show_default=False,
+    ),
+]
+Config = Annotated[
+    Optional[Path],
+    typer.Option("--config", "-c", help="Berkas konfigurasi TOML (kunci = nama opsi; bawaan: ./slrt.toml bila ada).", dir_okay=False),
+]
+Period = Annotated[str, typer.Option("--period", help="Periode kiriman, mis. 2026-11.")]
+State = Annotated[
+    Optional[Path],
+    typer.Option("--state", help="Folder status (keputusan review, berkas yang sudah diproses); bawaan: di samping folder hasil.", file_okay=False),
+]
+Decisions = Annotated[
+    Optional[Path],
+    typer.Option("--decisions", help="review.xlsx berisi keputusan pemeriksa (kolom keputusan: sama/beda).", dir_okay=False),
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -34,14 +35,22 @@ Contoh: slrt match hasil/rows.parquet --register sample_data/register/dtks.parqu
 
 
 def run_command(
-    inputs: o.Inputs,
-    register: o.Register,
-    out: o.Out = Path("hasil"),
+    ctx: typer.Context,
+    inputs: o.Annotated[
+        Optional[list[Path]],
+        typer.Argument(help="Berkas atau folder desa (boleh dari berkas konfigurasi: inputs).", show_default=False),
+    ] = None,
+    register: o.RegisterOpt = None,
+    config: o.Config = None,
+    out: o.Annotated[Optional[Path], typer.Option("--out", "-o", help="Folder hasil (bawaan: hasil).", file_okay=False)] = None,
+    period: o.Period = "",
     overwrite: o.Overwrite = False,
     full_nik: o.FullNik = False,
     coverage: o.Coverage = "household",
     workers: o.Workers = 1,
     fail_on: o.FailOn = "",
+    state: o.State = None,
+    decisions: o.Decisions = None,
     lang: o.Lang = "id",
     quiet: o.Quiet = False,
     verbose: o.Verbose = 0,
@@ -50,9 +59,28 @@ def run_command(
     json_out: o.Json = False,
     no_color: o.NoColor = False,
 ) -> None:
-    common = Common(lang, quiet, verbose, debug, log_file, json_out, no_color)
-    _run(inputs=inputs, register=register, out=out, overwrite=overwrite, full_ids=full_nik,
-         coverage=coverage, workers=workers, fail_on=fail_on, common=common)
+    settings, _origin = settings_from(ctx, config)
+    common = Common(settings["lang"], settings["quiet"], settings["verbose"], settings["debug"],
+                    Path(settings["log_file"]) if settings["log_file"] else None, settings["json"], no_color)
+    _run(settings=settings, common=common)
+
+
+def settings_from(ctx: typer.Context, config: Path | None) -> tuple[dict, dict]:
+    """Effective settings: flags given on the command line > SLRT_* > config file > defaults."""
+    from slrt_cli.config import resolve
+
+    rename = {"json_out": "json", "config": None, "no_color": None}
+    flags = {}
+    for name, value in ctx.params.items():
+        key = rename.get(name, name)
+        source = ctx.get_parameter_source(name)  # typer vendors click: compare by name
+        if key and source is not None and source.name == "COMMANDLINE":
+            flags[key] = [str(v) for v in value] if isinstance(value, list) else (str(value) if isinstance(value, Path) else value)
+    try:
+        return resolve(flags, config)
+    except UsageError as exc:
+        Common("id" if flags.get("lang") != "en" else "en").err.print(f"[bold red]slrt:[/] {t(exc.code, **exc.params)}")
+        raise typer.Exit(exc.exit_code) from None
 
 
 def match_command(
@@ -78,14 +106,29 @@ def match_command(
 
 
 @handle_errors
-def _run(*, inputs, register, out, overwrite, full_ids, coverage, workers, fail_on, common: Common) -> None:
+def _run(*, settings: dict, common: Common) -> None:
+    from slrt_cli.match import MatchSettings
     from slrt_cli.pipeline import run
 
-    _check_coverage(coverage)
-    fail = _fail_on(fail_on)
+    if not settings["inputs"]:
+        raise UsageError("error_no_inputs")
+    if not settings["register"]:
+        raise UsageError("error_no_register")
+    fail = _fail_on(settings["fail_on"])
+    out = Path(settings["out"])
+    match_settings = None
+    if settings["match_threshold"] is not None or settings["review_threshold"] is not None:
+        base = MatchSettings.default()
+        changes = {k: settings[f"{k}"] for k in ("match_threshold", "review_threshold") if settings[k] is not None}
+        try:
+            match_settings = base.replace(**changes)
+        except ValueError as exc:
+            raise UsageError("error_bad_option", option="match_threshold/review_threshold",
+                             value=str(changes), allowed=str(exc)) from None
     try:
-        report = run(inputs, register, out, lang=common.lang, overwrite=overwrite, full_ids=full_ids,
-                     coverage=coverage, workers=workers)
+        report = run(settings["inputs"], settings["register"], out, lang=common.lang, overwrite=settings["overwrite"],
+                     full_ids=settings["full_nik"], coverage=settings["coverage"], workers=settings["workers"],
+                     settings=match_settings, period=settings["period"])
     except InputError as exc:
         validation = getattr(exc, "report", None)
         if validation is None:
