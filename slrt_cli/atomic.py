@@ -66,14 +66,36 @@ def staged_dir(out: Path, overwrite: bool = False) -> Iterator[Path]:
 
 
 def _swap(stage: Path, out: Path) -> None:
+    """Put ``stage`` in place of ``out``; at no moment is ``out`` missing or mixed."""
     if out.exists():
-        old = out.parent / f"{_OLD_PREFIX}{out.name}-{os.getpid()}"
-        os.replace(out, old)
-        os.replace(stage, out)
-        shutil.rmtree(old, ignore_errors=True)
+        if _exchange(stage, out):  # one atomic step: stage now holds the old outputs
+            shutil.rmtree(stage, ignore_errors=True)
+        else:  # no renameat2 (not Linux): two renames, with a tiny window
+            old = out.parent / f"{_OLD_PREFIX}{out.name}-{os.getpid()}"
+            os.replace(out, old)
+            os.replace(stage, out)
+            shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(stage, out)
     _fsync_dir(out.parent)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange two paths (Linux renameat2 RENAME_EXCHANGE); False when unsupported."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    rc = fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return rc == 0
 
 
 def _clean_stale(parent: Path, name: str) -> None:

@@ -10,6 +10,7 @@ the operator's language.
 from __future__ import annotations
 
 import json
+import datetime as dt
 from pathlib import Path
 
 import polars as pl
@@ -20,6 +21,8 @@ from slrt_cli.model import ERROR, FLAGGED, REJECTED, WARNING, FileResult, SheetT
 from slrt_cli.schemas import Schema
 
 FOLDER = "perbaikan"
+#: creation time written into every workbook, so that re-running gives byte-identical files
+REPRODUCIBLE_TIME = dt.datetime(2000, 1, 1)
 
 
 def fix_file_name(display_name: str) -> str:
@@ -89,6 +92,7 @@ def _write_one(target: Path, f: FileResult, bad: pl.DataFrame, ids: set[str], la
     wb = xlsxwriter.Workbook(
         str(target), {"strings_to_formulas": False, "strings_to_urls": False, "constant_memory": True}
     )
+    wb.set_properties({"created": REPRODUCIBLE_TIME, "author": "slrt"})  # same inputs, same bytes
     bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
     text = wb.add_format({"num_format": "@"})
