@@ -254,7 +254,8 @@ class RunReport:
 def load_register(paths: Sequence[str | Path], schema: Schema, today: dt.date) -> pl.DataFrame:
     """Read and normalise the register extract (canonical columns, ``nik_numeric`` flags)."""
     raw = read_register([Path(p) for p in paths], schema)
-    frame = normalise_sheet(raw, schema, today=today)
+    frame = ensure_columns(normalise_sheet(raw, schema, today=today), schema)  # every field, even if absent
+    frame = frame.drop([c for c in frame.columns if c.startswith("_")])
     frame = frame.rename({c: c.replace("__numeric", "_numeric") for c in frame.columns if c.endswith("__numeric")})
     drop = [c for c in frame.columns if c.endswith(("__raw", "__status"))]
     log.info("register rows=%d", frame.height)

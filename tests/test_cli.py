@@ -171,3 +171,33 @@ def test_installed_command_on_sample_data(tmp_path):
 def test_python_dash_m(argv):
     proc = subprocess.run([sys.executable, *argv], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.startswith("slrt ")
+
+
+@pytest.mark.parametrize("level", ["-v", "-vv", "--debug"])
+@pytest.mark.parametrize("command", ["validate", "run", "match"])
+def test_no_full_identifier_leaks_at_any_verbosity(messy_folder, tmp_path, command, level, monkeypatch):
+    """Known NIKs go in; neither stdout, stderr nor the log file may show one whole, even on an
+    internal error raised with a NIK in its message."""
+    import slrt_cli.pipeline as pipeline
+
+    reg = tmp_path / "dtks.csv"
+    reg.write_text("ID DTKS|NIK|NOKK|NAMA|TANGGAL LAHIR\nSYN1|" + "|".join([NIK_SPOUSE, "3201011201150003",
+                   "WARGA CONTOH DUA", "1985-08-15"]) + "\n")
+    log = tmp_path / "slrt.log"
+    rows = tmp_path / "v"
+    invoke("validate", str(messy_folder), "--out", str(rows), "-q")
+    args = {
+        "validate": ["validate", str(messy_folder)],
+        "run": ["run", "-r", str(reg), str(messy_folder)],
+        "match": ["match", str(rows / "rows.parquet"), "-r", str(reg)],
+    }[command]
+    ok = invoke(*args, "--out", str(tmp_path / "ok"), level, "--log-file", str(log))
+    assert ok.exit_code in (0, 1), ok.output
+
+    def boom(*a, **k):
+        raise ValueError(f"cannot handle {NIK_SPOUSE} / {ALL_IDS[3]}")
+
+    monkeypatch.setattr(pipeline, "reconcile" if command != "validate" else "validate_batch", boom)
+    bad = invoke(*args, "--out", str(tmp_path / "bad"), level, "--log-file", str(log))
+    assert bad.exit_code == 4
+    assert_no_full_ids(ok.stdout, ok.stderr, bad.stdout, bad.stderr, log.read_text())

@@ -109,3 +109,13 @@ def test_corrupt_parquet_is_unreadable_not_a_crash(tmp_path):
     with pytest.raises(InputError) as info:
         read_register([path], SCHEMA)
     assert info.value.code == "error_register_unreadable"
+
+
+def test_register_without_region_columns_still_runs(tmp_path):
+    from slrt_cli.pipeline import load_register
+
+    path = tmp_path / "minimal.csv"
+    path.write_text("ID DTKS|NIK|NAMA|TANGGAL LAHIR\nSYN1|3201014508900001|WARGA SATU|1990-08-05\n")
+    frame = load_register([path], SCHEMA, dt.date(2026, 11, 22))
+    assert {"kode_desa", "no_kk", "hub_kk", "alamat"} <= set(frame.columns)
+    assert frame["kode_desa"].to_list() == [None]

@@ -17,6 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Villages paste whole letters into one cell: the csv module's 128 KiB default would refuse the
+# line (and break delimiter sniffing). The file-size limit of ReadLimits bounds it anyway.
+csv.field_size_limit(1 << 28)
+
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 TEXT_EXTENSIONS = {".csv", ".txt", ".tsv"}

@@ -21,6 +21,8 @@ from slrt_cli.model import ERROR, FLAGGED, REJECTED, WARNING, FileResult, SheetT
 from slrt_cli.schemas import Schema
 
 FOLDER = "perbaikan"
+#: the longest text an Excel cell holds
+EXCEL_CELL_MAX = 32_767
 #: creation time written into every workbook, so that re-running gives byte-identical files
 REPRODUCIBLE_TIME = dt.datetime(2000, 1, 1)
 
@@ -132,7 +134,7 @@ def _write_one(target: Path, f: FileResult, bad: pl.DataFrame, ids: set[str], la
                 if v is None:
                     continue
                 if type(v) is str:
-                    ws.write_string(i, j, v)
+                    ws.write_string(i, j, v[:EXCEL_CELL_MAX])
                 elif type(v) is float:
                     ws.write_number(i, j, v)
                 else:
