@@ -13,7 +13,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["validate", "ValidationReport", "SlrtError", "__version__"]
+__all__ = ["validate", "run", "match_rows", "ValidationReport", "RunReport", "SlrtError", "__version__"]
 
 
 def __getattr__(name: str):
@@ -22,6 +22,10 @@ def __getattr__(name: str):
         from slrt_cli.pipeline import validate
 
         return validate
+    if name in ("run", "match_rows", "RunReport"):
+        from slrt_cli import pipeline
+
+        return getattr(pipeline, name)
     if name == "ValidationReport":
         from slrt_cli.model import ValidationReport
 

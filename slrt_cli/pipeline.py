@@ -19,10 +19,12 @@ from slrt_cli.atomic import check_target, staged_dir
 from slrt_cli.errors import InputError, UsageError
 from slrt_cli.io.readers import collect_inputs, read_file
 from slrt_cli.io.register import read_register
+from slrt_cli.io.decisions import read_decisions
 from slrt_cli.lock import output_lock
 from slrt_cli.match import MatchSettings, match
 from slrt_cli.model import (
     ERROR,
+    REJECTED,
     WARNING,
     FileResult,
     Issue,
@@ -32,7 +34,10 @@ from slrt_cli.model import (
 from slrt_cli.normalise import normalise_sheet
 from slrt_cli.reconcile import Reconciliation, reconcile
 from slrt_cli.report.fixfiles import write_fix_files
+from slrt_cli.report.review import review_pairs, write_review
 from slrt_cli.schemas import Schema, load_schema
+from slrt_cli.uploads import write_uploads
+from slrt_cli.state import DECISION_SCHEMA, DECISION_VALUES, State, default_state_dir, row_keys
 from slrt_cli.validate import SOURCE_COLUMNS, ensure_columns, missing_columns, validate_batch
 
 log = logging.getLogger("slrt.pipeline")
@@ -230,6 +235,8 @@ class RunReport:
     reconciliation: Reconciliation
     outputs: list[str] = field(default_factory=list)
     period: str = ""
+    register: pl.DataFrame | None = None  # the normalised register (for review.xlsx and the reports)
+    full_ids: bool = False
 
     @property
     def links(self):  # -> pandas.DataFrame
@@ -256,6 +263,9 @@ def load_register(paths: Sequence[str | Path], schema: Schema, today: dt.date) -
     raw = read_register([Path(p) for p in paths], schema)
     frame = ensure_columns(normalise_sheet(raw, schema, today=today), schema)  # every field, even if absent
     frame = frame.drop([c for c in frame.columns if c.startswith("_")])
+    frame = frame.rename({"x:person_id_derived": "person_id_derived"}).with_columns(
+        (pl.col("person_id_derived") == "true").alias("person_id_derived")
+    )
     frame = frame.rename({c: c.replace("__numeric", "_numeric") for c in frame.columns if c.endswith("__numeric")})
     drop = [c for c in frame.columns if c.endswith(("__raw", "__status"))]
     log.info("register rows=%d", frame.height)
@@ -282,6 +292,8 @@ def run(
     coverage: str = "household",
     workers: int = 1,
     period: str = "",
+    state: str | Path | None = None,
+    decisions: str | Path | None = None,
 ) -> RunReport:
     """Import, validate, match and reconcile a month in one go; write every output to ``out``.
 
@@ -292,6 +304,9 @@ def run(
         full_ids: write full NIK/No KK in the reconciliation tables (default: masked).
         coverage: "household" or "desa": who is expected, for not_found (see slrt_cli.reconcile).
         workers: processes for the matching step.
+        period: the batch's period (e.g. "2026-11"): files processed in another period are not counted twice.
+        state: state folder (default: ``<out>.state``; none when ``out`` is None).
+        decisions: a filled-in review.xlsx whose decisions are applied and remembered.
 
     Raises:
         UsageError, InputError: as :func:`validate`; InputError also when the register is unusable.
@@ -304,13 +319,14 @@ def run(
         with output_lock(Path(out)):
             return _run(inputs, register, Path(out), lang=lang, overwrite=overwrite, today=today, progress=progress,
                         schema=schema, settings=settings, full_ids=full_ids, coverage=coverage, workers=workers,
-                        period=period)
+                        period=period, state=state, decisions=decisions)
     return _run(inputs, register, None, lang=lang, overwrite=overwrite, today=today, progress=progress,
-                schema=schema, settings=settings, full_ids=full_ids, coverage=coverage, workers=workers, period=period)
+                schema=schema, settings=settings, full_ids=full_ids, coverage=coverage, workers=workers, period=period,
+                state=state, decisions=decisions)
 
 
 def _run(inputs, register, out, *, lang, overwrite, today, progress, schema, settings, full_ids, coverage, workers,
-         period) -> RunReport:
+         period, state, decisions) -> RunReport:
     schema = schema or load_schema()
     today = today or dt.date.today()
     if out is not None:
@@ -325,13 +341,104 @@ def _run(inputs, register, out, *, lang, overwrite, today, progress, schema, set
         if out is not None:
             write_validation_outputs(report, Path(out), schema, lang=lang, overwrite=overwrite)
         raise
+    store = State(Path(state) if state else default_state_dir(Path(out))) if out is not None or state else None
+    if store is not None:
+        earlier = store.earlier_periods([(f.file, f.sha256) for f in report.files if f.readable], period)
+        report = mark_already_processed(report, earlier, schema)
     rows = batch_rows(report, schema)
-    result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers)
+    known = store.decisions() if store is not None else pl.DataFrame(schema=DECISION_SCHEMA)
+    new_decisions = pl.DataFrame(schema=DECISION_SCHEMA)
+    if decisions:
+        new_decisions, bad = resolve_decisions(read_decisions(Path(decisions)), rows, reg, period, schema)
+        report.issue_table = pl.concat([report.issue_table, bad])
+    applied = decisions_for(rows, pl.concat([known, new_decisions]))
+    result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, applied)
     result.validation = report
     result.period = period
+    result.register = reg
     if out is not None:
         result.outputs = write_run_outputs(result, Path(out), schema, lang=lang, overwrite=overwrite)
+    if store is not None:  # remembered only once the outputs are safely in place
+        store.record_decisions(new_decisions)
+        store.record_processed([(f.file, f.sha256) for f in report.files if f.readable], period)
     return result
+
+
+def mark_already_processed(report: ValidationReport, earlier: dict[str, tuple[str, str]], schema: Schema) -> ValidationReport:
+    """Rows of files already processed in another period: rejected with the reason, not matched again."""
+    if not earlier:
+        return report
+    file_issues = [
+        Issue("FILE_ALREADY_PROCESSED", schema.severity("FILE_ALREADY_PROCESSED"), name,
+              params={"period": per, "other": other})
+        for name, (per, other) in earlier.items()
+    ]
+    names = list(earlier)
+    hit = report.table.filter(pl.col("source_file").is_in(names))
+    info = pl.DataFrame({"source_file": names, "_per": [earlier[n][0] for n in names],
+                         "_other": [earlier[n][1] for n in names]})
+    row_issues = hit.join(info, on="source_file").select(
+        pl.lit("ROW_ALREADY_PROCESSED").alias("code"),
+        pl.lit(schema.severity("ROW_ALREADY_PROCESSED")).alias("severity"),
+        pl.col("source_file").alias("file"), pl.col("source_sheet").alias("sheet"),
+        pl.col("source_row").alias("row"), pl.lit("").alias("column"), pl.lit("").alias("value"),
+        pl.struct(pl.col("_per").alias("period"), pl.col("_other").alias("other")).struct.json_encode().alias("params"),
+    )
+    table = report.table.with_columns(
+        pl.when(pl.col("source_file").is_in(names)).then(pl.lit(REJECTED)).otherwise(pl.col("status")).alias("status"),
+        pl.when(pl.col("source_file").is_in(names))
+        .then(pl.col("issue_codes").list.concat(pl.lit(["ROW_ALREADY_PROCESSED"])))
+        .otherwise(pl.col("issue_codes"))
+        .alias("issue_codes"),
+    )
+    issues = order_issues(pl.concat([report.issue_table, issues_frame(file_issues), row_issues], how="vertical_relaxed"),
+                          report.files)
+    report.table, report.issue_table = table, issues
+    return report
+
+
+def resolve_decisions(
+    raw: pl.DataFrame, rows: pl.DataFrame, register: pl.DataFrame, period: str, schema: Schema
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Check decisions read from review.xlsx against this batch; return (valid decisions, issues)."""
+    keys = ["source_file", "source_sheet", "source_row"]
+    current = rows.select(keys).with_columns(row_keys(rows))
+    raw = raw.with_columns(pl.col("source_sheet").fill_null(""))
+    joined = raw.join(current.with_columns(pl.col("source_sheet").fill_null("")), on=keys, how="left")
+    known_person = pl.col("person_id").is_in(register["person_id"].implode())
+    detail = (
+        pl.when(~pl.col("keputusan").is_in(list(DECISION_VALUES)))
+        .then(pl.format("nilai '{}' bukan sama/beda", pl.col("keputusan")))
+        .when(pl.col("row_key").is_null())
+        .then(pl.lit("baris desa itu tidak ada lagi di kiriman ini"))
+        .when(~known_person)
+        .then(pl.lit("person_id tidak ada di DTKS/DTSEN"))
+    )
+    checked = joined.with_columns(detail.alias("_bad"))
+    bad = checked.filter(pl.col("_bad").is_not_null()).select(
+        pl.lit("DECISION_INVALID").alias("code"), pl.lit(schema.severity("DECISION_INVALID")).alias("severity"),
+        pl.lit("review.xlsx").alias("file"), pl.lit("").alias("sheet"), pl.col("review_row").alias("row"),
+        pl.lit("keputusan").alias("column"), pl.col("keputusan").alias("value"),
+        pl.struct(pl.col("review_row").cast(pl.Utf8).alias("row"), pl.col("_bad").alias("detail"))
+        .struct.json_encode().alias("params"),
+    )
+    good = checked.filter(pl.col("_bad").is_null()).select(
+        "row_key", "person_id", "keputusan", pl.lit(period).alias("period"), *keys
+    )
+    return good.cast(DECISION_SCHEMA), bad
+
+
+def decisions_for(rows: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataFrame:
+    """Decisions (kept or new) that concern rows of this batch: row keys, person_id, keputusan."""
+    keys = ["source_file", "source_sheet", "source_row"]
+    if not decisions.height:
+        return pl.DataFrame(schema={"source_file": pl.Utf8, "source_sheet": pl.Utf8, "source_row": pl.Int64,
+                                    "person_id": pl.Utf8, "keputusan": pl.Utf8})
+    latest = decisions.unique(["row_key", "person_id"], keep="last")
+    current = rows.select(keys).with_columns(row_keys(rows))
+    return current.join(latest.select("row_key", "person_id", "keputusan"), on="row_key").select(
+        keys + ["person_id", "keputusan"]
+    )
 
 
 def match_rows(
@@ -360,20 +467,24 @@ def match_rows(
     rows = pl.read_parquet(path)
     reg = load_register(register, schema, today)
     result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers)
+    result.register = reg
     if out is not None:
         with output_lock(Path(out)):
             result.outputs = write_run_outputs(result, Path(out), schema, lang="id", overwrite=overwrite)
     return result
 
 
-def _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers) -> RunReport:
-    links = match(rows, reg, settings, workers=workers)
+def _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, decisions=None) -> RunReport:
+    links = match(rows, reg, settings, workers=workers, decisions=decisions)
     log.info("matched rows=%d %s", links.height, dict(links.group_by("outcome").len().iter_rows()))
     rec = reconcile(rows, links, reg, full_ids=full_ids, coverage=coverage)
-    return RunReport(validation=None, rows=rows, register_rows=reg.height, reconciliation=rec)
+    return RunReport(validation=None, rows=rows, register_rows=reg.height, reconciliation=rec, full_ids=full_ids)
 
 
-def write_run_outputs(result: RunReport, out: Path, schema: Schema, *, lang: str = "id", overwrite: bool = False) -> list[str]:
+def write_run_outputs(
+    result: RunReport, out: Path, schema: Schema, *, lang: str = "id", overwrite: bool = False,
+    settings: dict | None = None, split_desa: bool = False,
+) -> list[str]:
     """Everything `validate` writes (when there is a validation) plus the reconciliation tables."""
     with staged_dir(out, overwrite) as stage:
         outputs: list[str] = []
@@ -392,6 +503,12 @@ def write_run_outputs(result: RunReport, out: Path, schema: Schema, *, lang: str
             ("changes", rec.changes),
         ):
             outputs += export.write_table(frame, stage, name)
+        if result.register is not None:
+            pairs = review_pairs(rec.reconciliation, result.rows, result.register, full_ids=result.full_ids)
+            write_review(stage / "review.xlsx", pairs, lang=lang)
+            outputs.append("review.xlsx")
+        outputs += write_uploads(stage / "kirim", result, period=result.period, settings=settings or {},
+                                 split_desa=split_desa, schema=schema)
         body["match"] = {**rec.counts(), "register_rows": result.register_rows}
         body["period"] = result.period
         body["outputs"] = outputs + ["summary.json"]

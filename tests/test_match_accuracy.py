@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import polars as pl
 import pytest
 
 from slrt_cli.match import match
@@ -30,3 +29,16 @@ def test_f1_on_a_synthetic_month(data):
 def test_partitioning_does_not_change_a_synthetic_month(data):
     sub = data.batch.head(1500)
     assert match(sub, data.register, partition_by="kode_kab").equals(match(sub, data.register, partition_by="kode_kec"))
+
+
+def test_sampled_estimation_does_not_depend_on_row_order(data):
+    """With small samples (so that the hash sampling really picks), shuffled inputs give the same result."""
+    from slrt_cli.match import MatchSettings
+
+    s = MatchSettings.default().replace(m_pairs=300, u_pairs=3000)
+    batch, register = data.batch.head(2000), data.register
+    first = match(batch, register, s)
+    again = match(
+        batch.sample(fraction=1.0, shuffle=True, seed=3), register.sample(fraction=1.0, shuffle=True, seed=4), s
+    )
+    assert first.equals(again)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from slrt_cli.match.names import core_words, map_word, name_features, normalise_name, normalise_names, phonetic
@@ -60,9 +60,19 @@ def test_old_spellings(old, new):
 @pytest.mark.parametrize(
     "name",
     [
-        "H. AHMAD SUBARDI", "HJ. SITI AMINAH", "DR. AHMAD SUBARDI", "DRS. AHMAD SUBARDI", "IR. AHMAD SUBARDI",
-        "AHMAD SUBARDI, S.PD", "AHMAD SUBARDI S.PD", "AHMAD SUBARDI, S.AG", "AHMAD SUBARDI, S.E.",
-        "AHMAD SUBARDI, S.H.", "AHMAD SUBARDI, A.MD", "AHMAD SUBARDI S.KOM", "H. AHMAD SUBARDI, S.PD.I",
+        "H. AHMAD SUBARDI",
+        "HJ. SITI AMINAH",
+        "DR. AHMAD SUBARDI",
+        "DRS. AHMAD SUBARDI",
+        "IR. AHMAD SUBARDI",
+        "AHMAD SUBARDI, S.PD",
+        "AHMAD SUBARDI S.PD",
+        "AHMAD SUBARDI, S.AG",
+        "AHMAD SUBARDI, S.E.",
+        "AHMAD SUBARDI, S.H.",
+        "AHMAD SUBARDI, A.MD",
+        "AHMAD SUBARDI S.KOM",
+        "H. AHMAD SUBARDI, S.PD.I",
         "Drs. H. Ahmad Subardi, M.Pd",
     ],
 )
@@ -88,8 +98,17 @@ def test_bin_binti(name, expected):
     assert normalise_name(name) == expected
 
 
-@pytest.mark.parametrize("name", ["ALM. BUDI SANTOSO", "ALMH BUDI SANTOSO", "BUDI SANTOSO (ALM)", "BUDI SANTOSO ALM",
-                                  "ALMARHUM BUDI SANTOSO", "BUDI SANTOSO, ALM."])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ALM. BUDI SANTOSO",
+        "ALMH BUDI SANTOSO",
+        "BUDI SANTOSO (ALM)",
+        "BUDI SANTOSO ALM",
+        "ALMARHUM BUDI SANTOSO",
+        "BUDI SANTOSO, ALM.",
+    ],
+)
 def test_deceased_markers(name):
     assert normalise_name(name) == "BUDI SANTOSO"
 
@@ -197,4 +216,5 @@ def test_old_spelling_variants_collapse(name, picks):
     if modern is None:
         return
     variant = " ".join(_old_spelling(w, picks) for w in modern.split(" "))
+    assume(all(map_word(w) for w in variant.split(" ")))  # HY written HJ is the title Hj.: ambiguous by nature
     assert normalise_name(variant) == modern

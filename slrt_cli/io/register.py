@@ -34,6 +34,8 @@ FAMILY_FIELDS = [
     "household_id", "no_kk", "alamat", "dusun", "rt", "rw", "desil",
     "kode_prov", "kode_kab", "kode_kec", "kode_desa", "nama_prov", "nama_kab", "nama_kec", "nama_desa",
 ]
+#: extra column marking person ids that slrt derived (the layout had none): never sent to the ministry
+DERIVED = "x:person_id_derived"
 REGISTER_EXTENSIONS = {".parquet", ".pq", ".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".ods"}
 _HEADER_SCAN = 30
 
@@ -79,7 +81,8 @@ def read_register(paths: list[Path], schema: Schema) -> SheetTable:
     ]
     keep = ["source_row"] + [c.key for c in columns]
     kinds = [pl.when(pl.col(c.key).is_not_null()).then(pl.lit("s")).alias(c.key + "#k") for c in columns]
-    data = frame.select(keep).with_columns(kinds)
+    data = frame.select(keep).with_columns(kinds).with_columns(frame[DERIVED].cast(pl.Utf8).alias(DERIVED))
+    columns.append(SourceColumn(len(columns), str(len(columns) + 1), DERIVED, None, DERIVED))
     name = " + ".join(t.file for t in tables)
     return SheetTable(file=name, path=Path(tables[0].path), sheet="", header_rows=(1,), columns=columns, data=data)
 
@@ -120,7 +123,7 @@ def _derive_ids(frame: pl.DataFrame) -> pl.DataFrame:
         source = "keluarga_id" if "keluarga_id" in frame.columns else "no_kk"
         frame = frame.with_columns(pl.col(source).alias("household_id"))
     if "person_id" in frame.columns and frame["person_id"].null_count() == 0:
-        return frame
+        return frame.with_columns(pl.lit(False).alias(DERIVED))
     parts = [c for c in ("household_id", "nik", "nama", "tanggal_lahir") if c in frame.columns]
     keys = frame.select(pl.concat_str([pl.col(c).fill_null("") for c in parts], separator="|")).to_series().to_list()
     derived = [_stable_id(k) for k in keys]
@@ -132,8 +135,9 @@ def _derive_ids(frame: pl.DataFrame) -> pl.DataFrame:
             derived[i] = f"{d}-{n}"
     new = pl.Series("_derived", derived, dtype=pl.Utf8)
     if "person_id" in frame.columns:
-        return frame.with_columns(pl.coalesce(pl.col("person_id"), new).alias("person_id"))
-    return frame.with_columns(new.alias("person_id"))
+        flag = pl.col("person_id").is_null()
+        return frame.with_columns(pl.coalesce(pl.col("person_id"), new).alias("person_id"), flag.alias(DERIVED))
+    return frame.with_columns(new.alias("person_id"), pl.lit(True).alias(DERIVED))
 
 
 def _stable_id(key: str) -> str:

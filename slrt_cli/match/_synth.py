@@ -25,11 +25,28 @@ _SHDK_TO_BDT = {1: "1", 2: "2", 3: "2", 4: "3", 5: "4", 6: "5", 7: "6", 8: "6", 
 _PLACEHOLDERS = {dt.date(1900, 1, 1), dt.date(1970, 1, 1)}
 
 BATCH_SCHEMA = {
-    "source_file": pl.Utf8, "source_sheet": pl.Utf8, "source_row": pl.Int64, "status": pl.Utf8,
-    "nik": pl.Utf8, "no_kk": pl.Utf8, "nik_numeric": pl.Boolean, "no_kk_numeric": pl.Boolean,
-    "nama": pl.Utf8, "tanggal_lahir": pl.Date, "jenis_kelamin": pl.Utf8, "hub_kk": pl.Utf8, "hub_krt": pl.Utf8,
-    "nama_ibu_kandung": pl.Utf8, "alamat": pl.Utf8, "rt": pl.Utf8, "rw": pl.Utf8, "kode_desa": pl.Utf8,
-    "kode_kec": pl.Utf8, "kode_kab": pl.Utf8, "status_verivali": pl.Utf8, "household_id": pl.Utf8,
+    "source_file": pl.Utf8,
+    "source_sheet": pl.Utf8,
+    "source_row": pl.Int64,
+    "status": pl.Utf8,
+    "nik": pl.Utf8,
+    "no_kk": pl.Utf8,
+    "nik_numeric": pl.Boolean,
+    "no_kk_numeric": pl.Boolean,
+    "nama": pl.Utf8,
+    "tanggal_lahir": pl.Date,
+    "jenis_kelamin": pl.Utf8,
+    "hub_kk": pl.Utf8,
+    "hub_krt": pl.Utf8,
+    "nama_ibu_kandung": pl.Utf8,
+    "alamat": pl.Utf8,
+    "rt": pl.Utf8,
+    "rw": pl.Utf8,
+    "kode_desa": pl.Utf8,
+    "kode_kec": pl.Utf8,
+    "kode_kab": pl.Utf8,
+    "status_verivali": pl.Utf8,
+    "household_id": pl.Utf8,
     "person_id": pl.Utf8,
 }
 
@@ -78,26 +95,35 @@ def _row(rec, plan: FilePlan, i: int) -> dict:
     mother = obs.get("nama_ibu_kandung") if "nama_ibu_kandung" in fields else None
     rejected = any(t.startswith("reject:") for t in tags) or (birth is not None and birth > BATCH_DATE)
     return {
-        "source_file": plan.rel_path, "source_sheet": "Sheet1", "source_row": i + 2,
+        "source_file": plan.rel_path,
+        "source_sheet": "Sheet1",
+        "source_row": i + 2,
         "status": "rejected" if rejected else "accepted",
-        "nik": nik, "no_kk": kk, "nik_numeric": nik_num, "no_kk_numeric": kk_num,
+        "nik": nik,
+        "no_kk": kk,
+        "nik_numeric": nik_num,
+        "no_kk_numeric": kk_num,
         "nama": " ".join(str(name).upper().split()) if name else None,
         "tanggal_lahir": birth,
         "jenis_kelamin": str(sex) if sex in (1, 2) and "jenis_kelamin" in fields else None,
-        "hub_kk": hub_kk, "hub_krt": hub_krt,
+        "hub_kk": hub_kk,
+        "hub_krt": hub_krt,
         "nama_ibu_kandung": " ".join(mother.upper().split()) or None if mother and mother != "-" else None,
         "alamat": obs.get("alamat") if "alamat" in fields else None,
         "rt": obs.get("rt") if "rt" in fields else None,
         "rw": obs.get("rw") if "rw" in fields else None,
-        "kode_desa": plan.desa, "kode_kec": plan.desa[:6], "kode_kab": plan.desa[:4],
+        "kode_desa": plan.desa,
+        "kode_kec": plan.desa[:6],
+        "kode_kab": plan.desa[:4],
         "status_verivali": obs.get("status_verivali"),
         "household_id": obs.get("household_id") if "household_id" in fields else None,
         "person_id": obs.get("person_id") if "person_id" in fields else None,
     }
 
 
-def link_data(register_persons: int, batch_rows: int, seed: int = 7, kab: str = "3201", files: int | None = None,
-              jobs: int = 1) -> LinkData:
+def link_data(
+    register_persons: int, batch_rows: int, seed: int = 7, kab: str = "3201", files: int | None = None, jobs: int = 1
+) -> LinkData:
     """Build a synthetic register and a month of village rows with the truth.
 
     Example:
@@ -126,9 +152,15 @@ def link_data(register_persons: int, batch_rows: int, seed: int = 7, kab: str = 
         for i, rec in enumerate(plan.records):
             row = _row(rec, plan, i)
             rows.append(row)
-            truth.append({
-                "source_file": row["source_file"], "source_sheet": row["source_sheet"], "source_row": row["source_row"],
-                "true_person_id": rec.person_id or None, "truth_status": rec.status, "noise": ";".join(rec.noise),
-            })
+            truth.append(
+                {
+                    "source_file": row["source_file"],
+                    "source_sheet": row["source_sheet"],
+                    "source_row": row["source_row"],
+                    "true_person_id": rec.person_id or None,
+                    "truth_status": rec.status,
+                    "noise": ";".join(rec.noise),
+                }
+            )
     batch = pl.DataFrame(rows, schema=BATCH_SCHEMA)
     return LinkData(register, batch, pl.DataFrame(truth, schema_overrides={"source_row": pl.Int64}))

@@ -63,13 +63,28 @@ def near_digits(a: np.ndarray, b: np.ndarray, ndigits: int) -> np.ndarray:
     return (n == 1) | ((n == 2) & swap)
 
 
+def _could_be_near(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cheap test: ``|a - b|`` without its trailing zeros is at most 81 (one digit off gives
+    at most 9, two neighbouring digits swapped 9 x their difference)."""
+    v = np.abs(a - b)
+    for _ in range(16):
+        z = (v % 10 == 0) & (v > 0)
+        if not z.any():
+            break
+        v = np.where(z, v // 10, v)
+    return v <= 81
+
+
 def _near_column(p: pl.DataFrame, name: str) -> pl.Series:
     """:func:`near_digits` of two 16-digit columns, computed only where both differ."""
     a, b = p[f"{name}_b"], p[f"{name}_r"]
     out = np.zeros(p.height, dtype=bool)
     idx = np.flatnonzero((a.is_not_null() & b.is_not_null() & (a != b)).fill_null(False).to_numpy())
     if len(idx):
-        out[idx] = near_digits(a.gather(idx).to_numpy(), b.gather(idx).to_numpy(), 16)
+        av, bv = a.gather(idx).to_numpy(), b.gather(idx).to_numpy()
+        maybe = np.flatnonzero(_could_be_near(av, bv))
+        if len(maybe):
+            out[idx[maybe]] = near_digits(av[maybe], bv[maybe], 16)
     return pl.Series(out)
 
 
@@ -103,7 +118,11 @@ def _nik_levels(p: pl.DataFrame, f: FieldLevels) -> pl.Expr:
 
 
 def _name_levels(p: pl.DataFrame, f: FieldLevels, sim: str) -> pl.Expr:
-    core_b, core_r = _c("name_core", "b"), _c("name_core", "r")
+    core_b, core_r = _c("name_cmp", "b"), _c("name_cmp", "r")
+    # a lone initial that fits: M. / MUHAMMAD, A / AHMAD
+    initial = ((core_b.str.len_chars() == 1) & core_r.str.starts_with(core_b)) | (
+        (core_r.str.len_chars() == 1) & core_b.str.starts_with(core_r)
+    )
     length = pl.min_horizontal(core_b.str.len_chars(), core_r.str.len_chars())
     dist = pl.col("name_dist")
     typo = ((dist <= 1) & (length >= 4)) | ((dist <= 2) & (length >= 9))
@@ -118,7 +137,7 @@ def _name_levels(p: pl.DataFrame, f: FieldLevels, sim: str) -> pl.Expr:
             ("core_equal", core_b == core_r),
             ("similar", ((pl.col(sim) >= f.params.get("similar", 0.92)) | typo) & ~pl.col("name_clash")),
             ("subset", subset),
-            ("weak", pl.col(sim) >= f.params.get("weak", 0.80)),
+            ("weak", (pl.col(sim) >= f.params.get("weak", 0.80)) | initial),
         ],
         _c("name_norm", "b").is_null() | _c("name_norm", "r").is_null(),
     )
@@ -150,22 +169,30 @@ def _equal_levels(f: FieldLevels, name: str) -> pl.Expr:
 def person_levels(p: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
     """Add ``name_sim`` and the level codes ``lv_nik``, ``lv_name``, ``lv_dob``, ``lv_sex``, ``lv_person_id``."""
     fl = settings.fields
+    # distinctive words are compared; the whole key when one side has none (SITI vs SITI PUTRI)
+    fallback = _c("name_core_fb", "b").fill_null(False) | _c("name_core_fb", "r").fill_null(False)
+    p = p.with_columns(
+        pl.when(fallback).then(_c("name_norm", side)).otherwise(_c("name_core", side)).alias(f"name_cmp_{side}")
+        for side in ("b", "r")
+    )
+    a_all, b_all = p["name_cmp_b"], p["name_cmp_r"]
     sim = np.ones(p.height, dtype=np.float32)
-    differ = (p["name_core_b"] != p["name_core_r"]).fill_null(True).to_numpy()
+    differ = (a_all != b_all).fill_null(True).to_numpy()
     if differ.any():
         idx = np.flatnonzero(differ)
-        sim[idx] = jaro_winkler(p["name_core_b"].gather(idx), p["name_core_r"].gather(idx))
+        sim[idx] = jaro_winkler(a_all.gather(idx), b_all.gather(idx))
     # edit distance (with transpositions) for typos early in the name, where Jaro-Winkler is harsh
     dist = np.full(p.height, 99, dtype=np.int32)
     mid = np.flatnonzero(differ & (sim >= 0.6))
     if len(mid):
-        a, b = p["name_core_b"].gather(mid), p["name_core_r"].gather(mid)
-        dist[mid] = process.cpdist(a.to_list(), b.to_list(), scorer=OSA.distance, workers=-1)
+        dist[mid] = process.cpdist(
+            a_all.gather(mid).to_list(), b_all.gather(mid).to_list(), scorer=OSA.distance, workers=-1
+        )
     # RIZKI / RIZKA, PUTRA / PUTRI: a different final vowel is another name (twins!), not a typo
     clash = np.zeros(p.height, dtype=bool)
     near = np.flatnonzero(differ & ((sim >= 0.8) | (dist <= 2)))
     if len(near):
-        stems = p[near].select(vowel_stem(pl.col("name_core_b")).alias("a"), vowel_stem(pl.col("name_core_r")).alias("b"))
+        stems = p[near].select(vowel_stem(pl.col("name_cmp_b")).alias("a"), vowel_stem(pl.col("name_cmp_r")).alias("b"))
         clash[near] = stems.select(pl.col("a") == pl.col("b")).to_series().fill_null(False).to_numpy()
     p = p.with_columns(pl.Series("name_sim", sim), pl.Series("name_dist", dist), pl.Series("name_clash", clash))
     p = p.with_columns(
@@ -219,8 +246,10 @@ def household_levels(p: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
         ).alias("lv_address"),
         _levels(
             fl["rtrw"],
-            [("equal", (_c("_rt", "b") == _c("_rt", "r")) & (_c("_rw", "b") == _c("_rw", "r"))),
-             ("rw_only", _c("_rw", "b") == _c("_rw", "r"))],
+            [
+                ("equal", (_c("_rt", "b") == _c("_rt", "r")) & (_c("_rw", "b") == _c("_rw", "r"))),
+                ("rw_only", _c("_rw", "b") == _c("_rw", "r")),
+            ],
             _c("_rt", "b").is_null() | _c("_rt", "r").is_null() | _c("_rw", "b").is_null() | _c("_rw", "r").is_null(),
         ).alias("lv_rtrw"),
         _levels(
@@ -234,16 +263,41 @@ def household_levels(p: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
 
 #: batch/register columns a pair frame needs
 PERSON_COLUMNS = (
-    "_nik", "_nik_dmg", "name_norm", "name_hash", "name_core",
-    "_dob", "_y", "_m", "_d", "_sex", "_pid", "_dob_nik", "_sex_nik",
+    "_nik",
+    "_nik_dmg",
+    "name_norm",
+    "name_hash",
+    "name_core",
+    "name_core_fb",
+    "_dob",
+    "_y",
+    "_m",
+    "_d",
+    "_sex",
+    "_pid",
+    "_dob_nik",
+    "_sex_nik",
 )
 HOUSEHOLD_COLUMNS = ("_kk", "_kk_dmg", "_hid", "mother_norm", "_addr", "_rt", "_rw", "_desa", "_kec", "_hub")
 
 
-def pair_frame(pairs: pl.DataFrame, batch: pl.DataFrame, register: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
+def _gather(frame: pl.DataFrame, idx: str, keys: pl.Series, columns: tuple[str, ...], suffix: str) -> pl.DataFrame:
+    """Rows of ``frame`` whose ``idx`` equals ``keys`` (in that order): a gather, not a join."""
+    ids = frame[idx].to_numpy()
+    if len(keys) == 0 or len(ids) == 0:
+        return frame.select(columns).clear().rename({c: f"{c}_{suffix}" for c in columns})
+    pos = np.full(int(ids.max()) + 1, -1, dtype=np.int64)
+    pos[ids] = np.arange(len(ids))
+    take = pos[keys.to_numpy()]
+    if (take < 0).any():
+        raise KeyError(f"pairs refer to {idx} values missing from the frame")
+    return frame.select(columns)[take].rename({c: f"{c}_{suffix}" for c in columns})
+
+
+def pair_frame(
+    pairs: pl.DataFrame, batch: pl.DataFrame, register: pl.DataFrame, columns: tuple[str, ...]
+) -> pl.DataFrame:
     """Pairs with the given columns of both sides (suffixes ``_b`` and ``_r``)."""
-    b = batch.select("_b", *columns).rename({c: f"{c}_b" for c in columns})
-    r = register.select("_r", *columns).rename({c: f"{c}_r" for c in columns})
-    return pairs.join(b, on="_b", how="left", maintain_order="left").join(
-        r, on="_r", how="left", maintain_order="left"
-    )
+    b = _gather(batch, "_b", pairs["_b"], columns, "b")
+    r = _gather(register, "_r", pairs["_r"], columns, "r")
+    return pl.concat([pairs, b, r], how="horizontal")

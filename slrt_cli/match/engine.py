@@ -25,14 +25,22 @@ import time
 import polars as pl
 
 from slrt_cli.match import explain, features, matcher
-from slrt_cli.match.blocking import candidate_pairs
+from slrt_cli.match.blocking import Blocker, candidate_pairs
 from slrt_cli.match.settings import MatchSettings
 from slrt_cli.match.weights import Weights, estimate_prepared, term_tables
 
 #: output columns of :func:`match` and :func:`match_partition`, in order
 OUTPUT_COLUMNS = [
-    "source_file", "source_sheet", "source_row", "outcome", "person_id", "household_id",
-    "score", "reasons", "alasan", "match_stage",
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "outcome",
+    "person_id",
+    "household_id",
+    "score",
+    "reasons",
+    "alasan",
+    "match_stage",
 ]
 OUTCOMES = ("matched", "review", "new", "rejected", "duplicate")
 
@@ -65,11 +73,12 @@ def match_partition(
     register_part: pl.DataFrame,
     weights: Weights,
     settings: MatchSettings | None = None,
+    decisions: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Link one partition of the batch to one partition of the register (a pure function).
 
     Returns exactly one row per batch row, sorted by the row key, with the
-    columns of :data:`OUTPUT_COLUMNS`.
+    columns of :data:`OUTPUT_COLUMNS`. ``decisions``: see :func:`match`.
 
     Example:
         >>> out = match_partition(batch, register, estimate(batch, register))  # doctest: +SKIP
@@ -77,7 +86,7 @@ def match_partition(
     s = _settings(settings)
     b = features.prepare_batch(batch_part, s.names)
     r = features.prepare_register(register_part, s.names)
-    return _run(b, r, weights, s, None, 1)
+    return _run(b, r, weights, s, None, 1, decisions=decisions)
 
 
 def match(
@@ -87,6 +96,7 @@ def match(
     *,
     partition_by: str | None = "kode_kab",
     workers: int = 1,
+    decisions: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Link every batch row to the register or declare it new.
 
@@ -97,6 +107,10 @@ def match(
         partition_by: batch column that splits the scoring work (``kode_kab``,
             ``kode_kec``, or None). Results do not depend on it.
         workers: processes for scoring partitions (1 = in this process).
+        decisions: reviewers' decisions: ``source_file``, ``source_sheet``,
+            ``source_row``, ``person_id``, ``keputusan`` (``sama``: link the row to
+            that person, ``match_stage="decision"``; ``beda``: never this pair, the
+            row takes its next candidate or is new). Other values are ignored.
 
     Returns:
         One row per batch row, sorted by ``source_file``, ``source_sheet``,
@@ -106,7 +120,7 @@ def match(
         >>> out = match(batch, register, partition_by="kode_kec")  # doctest: +SKIP
         >>> out.group_by("outcome").len()  # doctest: +SKIP
     """
-    return match_details(batch, register, settings, partition_by=partition_by, workers=workers)[0]
+    return match_details(batch, register, settings, partition_by=partition_by, workers=workers, decisions=decisions)[0]
 
 
 def match_details(
@@ -116,6 +130,7 @@ def match_details(
     *,
     partition_by: str | None = "kode_kab",
     workers: int = 1,
+    decisions: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, Weights]:
     """:func:`match`, also returning the estimated :class:`Weights`.
 
@@ -124,19 +139,22 @@ def match_details(
     """
     s = _settings(settings)
     clock = _Clock()
-    b = features.prepare_batch(batch, s.names)
+    b = features.prepare_batch(batch, s.names, (partition_by,) if partition_by else ())
     clock.lap("prepare_batch")
     r = features.prepare_register(register, s.names)
     clock.lap("prepare_register")
     live = b.filter(pl.col("_status") != "rejected")
-    words = (features.explode_words(live, "_b"), features.explode_words(r, "_r"))
-    tables = term_tables(r, s, words[1])
-    pairs, name_dob = candidate_pairs(live, r, s.blocking, tables.common, words, keep="name_dob")
+    r_words = features.explode_words(r, "_r", s.names)
+    tables = term_tables(r, s, r_words)
+    blocker = Blocker(live, r, s.names, tables.common, tables.frequent, r_words)
+    del r_words
+    pairs, name_dob = blocker.pairs(s.blocking, keep="name_dob")
+    del blocker
     clock.lap("blocking")
     cache = features.RegisterFeatures(r, s.names)
     w = estimate_prepared(b, r, s, cache, tables, name_dob)
     clock.lap("estimate")
-    out = _run(b, r, w, s, partition_by, workers, cache, pairs, clock)
+    out = _run(b, r, w, s, partition_by, workers, cache, pairs, clock, decisions)
     w.diagnostics["seconds"] = clock.laps
     return out, w
 
@@ -176,11 +194,12 @@ def _run(
     cache: features.RegisterFeatures | None = None,
     pairs: pl.DataFrame | None = None,
     clock: _Clock | None = None,
+    decisions: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     cache = cache if cache is not None else features.RegisterFeatures(r, s.names)
     clock = clock if clock is not None else _Clock()
     if pairs is None:
-        pairs = candidate_pairs(b.filter(pl.col("_status") != "rejected"), r, s.blocking, w.common)
+        pairs = candidate_pairs(b.filter(pl.col("_status") != "rejected"), r, s, w.common, w.frequent)
     n_blocked = pairs.height
     pairs = matcher.prefilter(pairs, b, r, w, s)
     rf = cache.get(pairs["_r"])
@@ -188,18 +207,29 @@ def _run(
     labels = b.select("_b").with_columns(_partition_labels(b, partition_by).alias("part"))
     pairs = pairs.join(labels, on="_b", how="left")
     tasks = []
+    use_pool = workers > 1
     for (part,), pp in sorted(pairs.partition_by("part", as_dict=True).items(), key=lambda kv: kv[0]):
         pp = pp.drop("part")
-        bb = b.join(pp.select("_b").unique(), on="_b", how="semi")
-        rr = rf.join(pp.select("_r").unique(), on="_r", how="semi")
+        # a process gets only the rows it needs; in this process the frames are shared
+        bb = b.join(pp.select("_b").unique(), on="_b", how="semi") if use_pool else b
+        rr = rf.join(pp.select("_r").unique(), on="_r", how="semi") if use_pool else rf
         tasks.append((pp, bb, rr, w, s))
-    if workers > 1 and len(tasks) > 1:
+    if use_pool and len(tasks) > 1:
         ctx = multiprocessing.get_context("spawn")
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            scored = list(pool.map(_score_task, tasks))
+        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as executor:
+            scored = list(executor.map(_score_task, tasks))
     else:
         scored = [_score_task(t) for t in tasks]
     edges = pl.concat(scored, how="vertical_relaxed") if scored else _empty_edges(b, cache, w, s)
+    decided = _decided_pairs(decisions, b, r)
+    if decided is not None and decided.height:
+        missing = (
+            decided.filter(pl.col("keputusan") == "sama").select("_b", "_r").join(edges, on=["_b", "_r"], how="anti")
+        )
+        if missing.height:  # a reviewer's `sama` on a pair the blocking or the pruning left out
+            forced = matcher.score_pairs(missing, b, cache.get(missing["_r"]), w, s, keep_all=True)
+            edges = pl.concat([edges, forced], how="vertical_relaxed")
+        edges = matcher.apply_decisions(edges, decided)
     w.diagnostics.update(pairs_blocked=n_blocked, pairs_compared=pairs.height, pairs_scored=edges.height)
     clock.lap("score")
     resolved = matcher.resolve(edges, b, r, w, s)
@@ -207,6 +237,29 @@ def _run(
     out = _render(resolved, b, r, s)
     clock.lap("render")
     return out
+
+
+def _decided_pairs(decisions: pl.DataFrame | None, b: pl.DataFrame, r: pl.DataFrame) -> pl.DataFrame | None:
+    """Decisions as (``_b``, ``_r``, ``keputusan``): rows found by their key, people by ``person_id``."""
+    if decisions is None or decisions.height == 0:
+        return None
+    d = decisions.select(
+        pl.col("source_file").cast(pl.Utf8),
+        pl.col("source_sheet").cast(pl.Utf8).fill_null(""),
+        pl.col("source_row").cast(pl.Int64),
+        pl.col("person_id").cast(pl.Utf8),
+        pl.col("keputusan").cast(pl.Utf8).str.strip_chars().str.to_lowercase(),
+    ).filter(pl.col("keputusan").is_in(["sama", "beda"]))
+    rows = b.filter(pl.col("_status") != "rejected").select(
+        "_b",
+        pl.col("source_file").cast(pl.Utf8),
+        pl.col("source_sheet").cast(pl.Utf8).fill_null(""),
+        pl.col("source_row").cast(pl.Int64),
+    )
+    people = r.select("_r", pl.col("_pid").alias("person_id"))
+    out = d.join(rows, on=features.ROW_KEY).join(people, on="person_id").select("_b", "_r", "keputusan")
+    # a later line wins when one pair got both answers
+    return out.unique(["_b", "_r"], keep="last", maintain_order=True)
 
 
 def _empty_edges(b: pl.DataFrame, cache: features.RegisterFeatures, w: Weights, s: MatchSettings) -> pl.DataFrame:
@@ -226,6 +279,8 @@ def _side(df: pl.DataFrame, idx: str, suffix: str) -> pl.DataFrame:
 
 
 def _render(resolved: pl.DataFrame, b: pl.DataFrame, r: pl.DataFrame, s: MatchSettings) -> pl.DataFrame:
+    chosen = resolved["_r"].drop_nulls().unique().sort()
+    r = r[chosen.to_numpy().astype("int64")]  # only the register rows shown (``_r`` is the position)
     ids = r.select(
         "_r",
         features.col(r, "person_id").alias("person_id"),

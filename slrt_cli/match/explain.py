@@ -29,7 +29,9 @@ _NO_VALUES = {"mother", "address"}
 
 
 def _values(field: str, side: str) -> pl.Expr:
-    v = lambda c: pl.col(f"{c}_{side}")  # noqa: E731
+    def v(c: str) -> pl.Expr:
+        return pl.col(f"{c}_{side}")
+
     if field == "nik":
         return mask_id_expr(v("nik").cast(pl.Utf8))
     if field == "kk":
@@ -63,7 +65,9 @@ def reasons_frame(chosen: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame
     """``_b`` and ``reasons`` (List of evidence structs, null fields left out) of the chosen pairs."""
     parts = []
     for f in FIELDS:
-        values = [pl.lit(None, pl.Utf8), pl.lit(None, pl.Utf8)] if f in _NO_VALUES else [_values(f, "b"), _values(f, "r")]
+        values = (
+            [pl.lit(None, pl.Utf8), pl.lit(None, pl.Utf8)] if f in _NO_VALUES else [_values(f, "b"), _values(f, "r")]
+        )
         parts.append(
             chosen.filter(pl.col(f"lv_{f}") > 0).select(
                 "_b",
@@ -75,9 +79,11 @@ def reasons_frame(chosen: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame
             )
         )
     long = pl.concat(parts)
-    return long.group_by("_b", maintain_order=True).agg(
-        pl.struct("field", "level", "weight", "village", "register").alias("reasons")
-    ).with_columns(pl.col("reasons").cast(REASON_DTYPE))
+    return (
+        long.group_by("_b", maintain_order=True)
+        .agg(pl.struct("field", "level", "weight", "village", "register").alias("reasons"))
+        .with_columns(pl.col("reasons").cast(REASON_DTYPE))
+    )
 
 
 def _fill(template: str, sim: pl.Expr, diff: pl.Expr) -> pl.Expr:
@@ -140,14 +146,34 @@ def alasan_expr(settings: MatchSettings) -> pl.Expr:
     ph = settings.phrases
     sep = ph.get("separator", "; ")
     lead = (
-        pl.when(pl.col("outcome") == "rejected").then(pl.lit(ph["rejected"]))
-        .when(pl.col("outcome") == "duplicate").then(pl.lit(ph["duplicate_of"]))
-        .when((pl.col("outcome") == "review") & pl.col("nik_conflict").fill_null(False)).then(pl.lit(ph["nik_contradiction"]))
-        .when((pl.col("outcome") == "review") & ~pl.col("gate").fill_null(True)).then(pl.lit(ph["gate_failed"]))
-        .when((pl.col("outcome") == "new") & (pl.col("score") > 0)).then(pl.lit(ph["no_candidate_above"]))
-        .when(pl.col("outcome") == "new").then(pl.lit(ph["no_candidate"]))
+        pl.when(pl.col("outcome") == "rejected")
+        .then(pl.lit(ph["rejected"]))
+        .when(pl.col("decided").fill_null(False))
+        .then(pl.lit(ph["decided"]))
+        .when(pl.col("outcome") == "duplicate")
+        .then(pl.lit(ph["duplicate_of"]))
+        .when((pl.col("outcome") == "review") & pl.col("nik_conflict").fill_null(False))
+        .then(pl.lit(ph["nik_contradiction"]))
+        .when((pl.col("outcome") == "review") & ~pl.col("gate").fill_null(True))
+        .then(pl.lit(ph["gate_failed"]))
+        .when((pl.col("outcome") == "new") & (pl.col("score") > 0))
+        .then(pl.lit(ph["no_candidate_above"]))
+        .when(pl.col("outcome") == "new")
+        .then(pl.lit(ph["no_candidate"]))
     )
     bonus = pl.when(pl.col("hh_bonus").fill_null(False)).then(pl.lit(ph["household_bonus"]))
     has_pair = pl.col("_r").is_not_null()
     parts = [pl.when(has_pair).then(_field_phrase(f, settings)) for f in FIELDS]
     return pl.concat_str([lead, *parts, bonus], separator=sep, ignore_nulls=True)
+
+
+def reasons_as_json(out: pl.DataFrame) -> pl.DataFrame:
+    """``out`` with ``reasons`` as a JSON text column (for CSV files, which hold no nested data).
+
+    Example:
+        >>> reasons_as_json(match(batch, register)).write_csv("reconciliation.csv")  # doctest: +SKIP
+    """
+    as_text = pl.col("reasons").list.eval(pl.element().struct.json_encode()).list.join(",")
+    return out.with_columns(
+        pl.when(pl.col("reasons").is_null()).then(None).otherwise(pl.lit("[") + as_text + pl.lit("]")).alias("reasons")
+    )

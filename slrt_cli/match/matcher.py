@@ -3,8 +3,10 @@
 Stages, for every batch row that validation did not reject:
 
 1. **NIK** (``match_stage="nik"``): an equal, valid, not Excel-damaged NIK links
-   unless the person clearly differs (name *and* birth date, or sex *and* name);
-   then the pair is only a ``review`` candidate, with the reason.
+   unless the person clearly differs (a different name; or a doubtful name with a
+   different birth date or sex); then the pair is only a ``review`` candidate,
+   with the reason, and the NIK is not held against the row's other candidates
+   (the head's NIK copied to a member).
 2. **Probabilistic**: Fellegi-Sunter score of every candidate pair. A link needs
    the *person gate*: the name agrees (at least ``gate.name_min_level``) and the
    birth date agrees (or is missing on one side while the sex agrees). Household
@@ -19,6 +21,9 @@ Stages, for every batch row that validation did not reject:
    rows are scored against that household's members with the household prior
    (1 in its size) instead of the population prior, on their person fields;
    the assignment is then redone.
+
+Reviewers' decisions come first: ``sama`` links the row to that register person
+(``match_stage="decision"``), ``beda`` removes that candidate.
 
 Outcomes: ``matched`` (link), ``review`` (best candidate shown), ``new``,
 ``duplicate``, ``rejected``.
@@ -82,28 +87,33 @@ def _flags(p: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
     gate = name_ok & (dob_ok | ((dob == 0) & (sex == fs.index("equal"))) | ((dob == 0) & (sex == 0) & alone))
     contra = contradiction(settings)
     nik_eq = pl.col("lv_nik") == fk.index("exact")
+    # stage 1 needs the person to agree too; an equal NIK with a looser agreement is scored
+    sure = (dob == fd.index("exact")) | (
+        (name >= 1)
+        & (name <= fn.index(settings.stage1_name_level))
+        & (dob.is_in([fd.index(x) for x in settings.stage1_dob_levels]) | (dob == 0))
+    )
     dup_name = (name >= 1) & (name <= fn.index(settings.duplicate_name_level))
     dup_dob = dob.is_in([fd.index("exact"), fd.index("swap"), fd.index("one_digit"), 0])
     return p.with_columns(
         gate.alias("gate"),
-        (nik_eq & ~contra).alias("stage1"),
+        (nik_eq & ~contra & sure).alias("stage1"),
         (nik_eq & contra).alias("nik_conflict"),
-        ((nik_eq & ~contra) | (gate & dup_name & dup_dob)).alias("dup_ok"),
-    ).with_columns(
-        pl.when("stage1").then(2).when("gate").then(1).otherwise(0).cast(pl.Int8).alias("pri")
-    )
+        ((nik_eq & ~contra & sure) | (gate & dup_name & dup_dob)).alias("dup_ok"),
+    ).with_columns(pl.when("stage1").then(2).when("gate").then(1).otherwise(0).cast(pl.Int8).alias("pri"))
 
 
 def _max_bits(w: Weights, field: str) -> float:
     return max([0.0, *w.bits[field]])
 
 
-def _bound(person: pl.Expr, weights: Weights, settings: MatchSettings) -> pl.Expr:
-    """Best score (bits) a pair may still reach: the full household allowance, or, for a
-    pair within the row's own family, the household prior of the household stage."""
+def _bound(person: pl.Expr, tf: pl.Expr, weights: Weights, settings: MatchSettings) -> pl.Expr:
+    """Best score (bits) a pair may still reach: with the full household allowance, or, for
+    a pair within the row's own family, with the household prior (and no term frequencies)
+    of the household stage. ``tf``: the term-frequency part of ``person``."""
     same_family = ((pl.col("_kk_b") // 10) == (pl.col("_kk_r") // 10)) | (pl.col("_hid_b") == pl.col("_hid_r"))
-    local = pl.when(same_family.fill_null(False)).then(wt.local_prior_bits(weights, 2)).otherwise(-1e9)
-    return pl.max_horizontal(pl.lit(weights.prior_bits + settings.household_cap_bits), local) + person
+    local = pl.when(same_family.fill_null(False)).then(wt.local_prior_bits(weights, 2) + person - tf).otherwise(-1e9)
+    return pl.max_horizontal(pl.lit(weights.prior_bits + settings.household_cap_bits) + person, local)
 
 
 def prefilter(
@@ -112,8 +122,9 @@ def prefilter(
     """Drop pairs that cannot reach the review threshold whatever their names (cheap: no strings).
 
     The bound takes the best name level, the largest term-frequency bonus, the
-    full household allowance and bonus; the NIK, birth date and sex as they are
-    (or their best case when the row's NIK may belong to someone else).
+    full household allowance (or the household prior of the household stage); the
+    NIK, birth date and sex as they are (or their best case when they may later be
+    set aside: a NIK that may belong to someone else, a date or sex read from a NIK).
     """
     fl = settings.fields
     cols = ("_nik", "_nik_dmg", "_dob", "_y", "_m", "_d", "_sex", "_pid", "_dob_nik", "_sex_nik", "_kk", "_hid")
@@ -127,14 +138,21 @@ def prefilter(
     exact = pl.col("lv_nik") == fl["nik"].index("exact")
     has_exact = pl.col("_b").is_in(p.filter(exact)["_b"].unique().implode())
     bits = {f: wt._bits_expr(weights, f) for f in ("nik", "dob", "sex", "person_id")}
-    optimistic = lambda e: pl.when(has_exact | pl.col("_dob_nik_b") | pl.col("_sex_nik_b")).then(  # noqa: E731
-        pl.max_horizontal(e, pl.lit(0.0))
-    ).otherwise(e)
+    derived = pl.col("_dob_nik_b") | pl.col("_sex_nik_b") | pl.col("_dob_nik_r") | pl.col("_sex_nik_r")
+
+    def optimistic(e: pl.Expr) -> pl.Expr:
+        return pl.when(has_exact | derived).then(pl.max_horizontal(e, pl.lit(0.0))).otherwise(e)
+
     person = (
-        _max_bits(weights, "name") + 2 * settings.tf_max_bits
-        + optimistic(bits["nik"]) + optimistic(bits["dob"]) + optimistic(bits["sex"]) + bits["person_id"]
+        _max_bits(weights, "name")
+        + 2 * settings.tf_max_bits
+        + optimistic(bits["nik"])
+        + optimistic(bits["dob"])
+        + optimistic(bits["sex"])
+        + bits["person_id"]
     )
-    keep = (_bound(person, weights, settings) >= logit_bits(settings.review_threshold)) | exact
+    tf = pl.lit(2 * settings.tf_max_bits)
+    keep = (_bound(person, tf, weights, settings) >= logit_bits(settings.review_threshold)) | exact
     return p.filter(keep).select("_b", "_r")
 
 
@@ -144,39 +162,60 @@ def score_pairs(
     register: pl.DataFrame,
     weights: Weights,
     settings: MatchSettings,
+    keep_all: bool = False,
 ) -> pl.DataFrame:
     """Score candidate pairs of prepared frames (pure; the heavy part, run per partition).
 
     ``register`` must carry the name features of the rows in ``pairs``
     (:func:`slrt_cli.match.features.register_features`). Returns one row per
-    pair that can still reach the review threshold (or is an equal-NIK pair),
-    with levels, weights, flags, ``bits`` and ``score``.
+    pair that can still reach the review threshold (or is an equal-NIK pair; every
+    pair with ``keep_all``), with levels, weights, flags, ``bits`` and ``score``.
     """
     p = compare.pair_frame(pairs, batch, register, (*compare.PERSON_COLUMNS, "_kk", "_hid"))
     # rarity of the name: the less informative side counts (SITI AMINAH vs AMINAH: AMINAH)
-    info = pl.min_horizontal(
-        wt.name_info(p["name_core_b"], weights).alias("a"), wt.name_info(p["name_core_r"], weights).alias("b")
+    p = p.with_columns(
+        pl.min_horizontal(wt.name_info(p["name_norm_b"], weights), wt.name_info(p["name_norm_r"], weights)).alias(
+            "name_info_full"
+        ),
+        pl.min_horizontal(wt.name_info(p["name_core_b"], weights), wt.name_info(p["name_core_r"], weights)).alias(
+            "name_info_core"
+        ),
     )
-    p = p.with_columns(info.alias("name_info"))
     p = compare.person_levels(p, settings)
     p = _foreign_nik(p, settings)
     p = wt.person_bits(p, weights, settings)
     masks = wt.group_masks(settings)
     person = [
-        pl.when(pl.col(f"lv_{f}").replace_strict(masks[f], return_dtype=pl.Boolean)).then(0.0).otherwise(pl.col(f"w_{f}"))
+        pl.when(pl.col(f"lv_{f}").replace_strict(masks[f], return_dtype=pl.Boolean))
+        .then(0.0)
+        .otherwise(pl.col(f"w_{f}"))
         for f in compare.PERSON_FIELDS
     ]
-    bound = _bound(pl.sum_horizontal(person), weights, settings)
-    keep = (bound >= logit_bits(settings.review_threshold)) | (pl.col("lv_nik") == settings.fields["nik"].index("exact"))
-    p = p.filter(keep).drop("_kk_b", "_kk_r", "_hid_b", "_hid_r")
+    bound = _bound(pl.sum_horizontal(person), pl.col("tf_name") + pl.col("tf_dob"), weights, settings)
+    keep = (bound >= logit_bits(settings.review_threshold)) | (
+        pl.col("lv_nik") == settings.fields["nik"].index("exact")
+    )
+    p = p.filter(keep | keep_all).drop("_kk_b", "_kk_r", "_hid_b", "_hid_r")
     hh = compare.pair_frame(p.select("_b", "_r"), batch, register, compare.HOUSEHOLD_COLUMNS)
     p = pl.concat([p, hh.drop("_b", "_r")], how="horizontal")
     p = compare.household_levels(p, settings)
     p = wt.household_bits(p, weights)
     p = wt.totals(p, weights, settings)
-    keep_cols = ["_b", "_r", "name_sim", "tf_name", "tf_dob", "bits_person", "bits_household", "bits_household_raw", "bits"]
+    keep_cols = [
+        "_b",
+        "_r",
+        "name_sim",
+        "tf_name",
+        "tf_dob",
+        "bits_person",
+        "bits_household",
+        "bits_household_raw",
+        "bits",
+    ]
     keep_cols += [c for c in p.columns if c.startswith(("lv_", "w_"))]
-    p = _flags(p.select(keep_cols), settings).with_columns(pl.lit(False).alias("hh_bonus"))
+    p = _flags(p.select(keep_cols), settings).with_columns(
+        pl.lit(False).alias("hh_bonus"), pl.lit(False).alias("decided")
+    )
     return p.with_columns(_score(weights).alias("score"))
 
 
@@ -204,7 +243,9 @@ def assign(edges: pl.DataFrame, settings: MatchSettings) -> tuple[pl.DataFrame, 
         acc = rem.filter((pl.col("o") == pl.col("ob")) & (pl.col("o") == pl.col("or")))
         taken.append(acc.select("_b", "_r"))
         tb, tr = acc["_b"], acc["_r"]
-        lost = rem.filter(pl.col("_r").is_in(tr.implode()) & ~pl.col("_b").is_in(tb.implode()) & (pl.col("o") == pl.col("ob")))
+        lost = rem.filter(
+            pl.col("_r").is_in(tr.implode()) & ~pl.col("_b").is_in(tb.implode()) & (pl.col("o") == pl.col("ob"))
+        )
         dup = lost.filter(pl.col("dup_ok") & (pl.col("pri") >= 1) & (pl.col("score") >= settings.match_threshold))
         dups.append(dup.select("_b", "_r"))
         gone_b = pl.concat([tb, dup["_b"]]).implode()
@@ -214,12 +255,34 @@ def assign(edges: pl.DataFrame, settings: MatchSettings) -> tuple[pl.DataFrame, 
 
 
 def _eligible(edges: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
-    return edges.filter(pl.col("stage1") | pl.col("nik_conflict") | (pl.col("score") >= settings.review_threshold))
+    return edges.filter(
+        pl.col("decided") | pl.col("stage1") | pl.col("nik_conflict") | (pl.col("score") >= settings.review_threshold)
+    )
+
+
+def _linked(settings: MatchSettings) -> pl.Expr:
+    """A pair that makes a link: a reviewer's ``sama``, a stage-1 NIK, or a gated pair above the threshold."""
+    return (pl.col("pri") >= 2) | ((pl.col("pri") == 1) & (pl.col("score") >= settings.match_threshold))
 
 
 def _matched(edges: pl.DataFrame, assigned: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
-    a = assigned.join(edges, on=["_b", "_r"], how="left")
-    return a.filter((pl.col("pri") == 2) | ((pl.col("pri") == 1) & (pl.col("score") >= settings.match_threshold)))
+    return assigned.join(edges, on=["_b", "_r"], how="left").filter(_linked(settings))
+
+
+def apply_decisions(edges: pl.DataFrame, decided: pl.DataFrame | None) -> pl.DataFrame:
+    """Reviewers' decisions (``_b``, ``_r``, ``keputusan``): ``beda`` removes the pair,
+    ``sama`` makes it a link before anything else (``pri`` 3, ``decided``)."""
+    if decided is None or decided.height == 0:
+        return edges
+    beda = decided.filter(pl.col("keputusan") == "beda").select("_b", "_r")
+    sama = decided.filter(pl.col("keputusan") == "sama").select("_b", "_r", pl.lit(True).alias("_sama"))
+    out = edges.join(beda, on=["_b", "_r"], how="anti").join(sama, on=["_b", "_r"], how="left")
+    yes = pl.col("_sama").fill_null(False)
+    return out.with_columns(
+        yes.alias("decided"),
+        pl.when(yes).then(pl.lit(3, pl.Int8)).otherwise(pl.col("pri")).alias("pri"),
+        (pl.col("dup_ok") | yes).alias("dup_ok"),
+    ).drop("_sama")
 
 
 def family_key(batch: pl.DataFrame) -> pl.Expr:
@@ -228,8 +291,12 @@ def family_key(batch: pl.DataFrame) -> pl.Expr:
 
 
 def household_rescore(
-    edges: pl.DataFrame, batch: pl.DataFrame, register: pl.DataFrame, matched: pl.DataFrame,
-    weights: Weights, settings: MatchSettings,
+    edges: pl.DataFrame,
+    batch: pl.DataFrame,
+    register: pl.DataFrame,
+    matched: pl.DataFrame,
+    weights: Weights,
+    settings: MatchSettings,
 ) -> pl.DataFrame:
     """Household stage: rescore candidates inside the register household most of the family links to.
 
@@ -246,59 +313,86 @@ def household_rescore(
     links = matched.select("_b", pl.col("_hid_r").alias("hh")).join(fam, on="_b")
     counts = links.group_by("fam", "hh").agg(pl.len().alias("c"))
     best = counts.sort(["fam", "c", "hh"], descending=[False, True, False]).group_by("fam", maintain_order=True).first()
-    rows = fam.join(best, on="fam").join(size, on="fam").join(
-        links.select("_b", pl.col("hh").alias("own")), on="_b", how="left"
+    rows = (
+        fam.join(best, on="fam")
+        .join(size, on="fam")
+        .join(links.select("_b", pl.col("hh").alias("own")), on="_b", how="left")
     )
     others = pl.col("c") - (pl.col("own") == pl.col("hh")).fill_null(False).cast(pl.UInt32)
     need = pl.max_horizontal(pl.lit(settings.household_min_linked), (pl.col("n") - 1) * settings.household_majority)
     rows = rows.filter((pl.col("n") > 1) & (others >= need)).select("_b", "hh")
-    hh_size = register.filter(pl.col("_hid").is_not_null()).group_by("_hid").agg(pl.len().alias("hh_n"))
+    wanted = rows["hh"].unique().implode()
+    hh_size = register.select("_hid").filter(pl.col("_hid").is_in(wanted)).group_by("_hid").agg(pl.len().alias("hh_n"))
     out = edges.join(rows, on="_b", how="left").join(hh_size, left_on="_hid_r", right_on="_hid", how="left")
     inside = ((pl.col("_hid_r") == pl.col("hh")) & (pl.col("pri") >= 1)).fill_null(False)
-    local = wt.local_prior_bits(weights, pl.col("hh_n").fill_null(2)) + pl.col("bits_person") - pl.col("tf_name") - pl.col("tf_dob")
+    local = (
+        wt.local_prior_bits(weights, pl.col("hh_n").fill_null(2))
+        + pl.col("bits_person")
+        - pl.col("tf_name")
+        - pl.col("tf_dob")
+    )
     raised = inside & (local > pl.col("bits"))
-    return out.with_columns(
-        raised.alias("hh_bonus"),
-        pl.when(raised).then(local).otherwise(pl.col("bits")).alias("bits"),
-    ).drop("hh", "hh_n").with_columns(_score(weights).alias("score"))
+    return (
+        out.with_columns(
+            raised.alias("hh_bonus"),
+            pl.when(raised).then(local).otherwise(pl.col("bits")).alias("bits"),
+        )
+        .drop("hh", "hh_n")
+        .with_columns(_score(weights).alias("score"))
+    )
 
 
-def resolve(edges: pl.DataFrame, batch: pl.DataFrame, register: pl.DataFrame, weights: Weights, settings: MatchSettings) -> pl.DataFrame:
+def resolve(
+    edges: pl.DataFrame, batch: pl.DataFrame, register: pl.DataFrame, weights: Weights, settings: MatchSettings
+) -> pl.DataFrame:
     """Assignment + household stage + outcomes: one row per batch row (``_b``) with the chosen pair.
 
     Columns: ``_b``, ``outcome``, ``_r`` (link or best candidate), ``match_stage``,
     ``score`` and the chosen pair's levels/weights/flags (null when none).
     """
-    edges = edges.join(register.select("_r", pl.col("_pid").alias("_pid_r"), pl.col("_hid").alias("_hid_r")), on="_r", how="left")
+    ids = compare._gather(register, "_r", edges["_r"], ("_pid", "_hid"), "r")
+    edges = pl.concat([edges, ids], how="horizontal")
     first, _ = assign(_eligible(edges, settings), settings)
     matched = _matched(edges, first, settings)
     edges = edges.with_columns(pl.col("bits").alias("bits_global"))
     edges = household_rescore(edges, batch, register, matched, weights, settings)
     assigned, dups = assign(_eligible(edges, settings), settings)
 
-    chosen = pl.concat([
-        assigned.with_columns(pl.lit("a").alias("_kind")),
-        dups.with_columns(pl.lit("d").alias("_kind")),
-    ]).join(edges, on=["_b", "_r"], how="left")
+    chosen = pl.concat(
+        [
+            assigned.with_columns(pl.lit("a").alias("_kind")),
+            dups.with_columns(pl.lit("d").alias("_kind")),
+        ]
+    ).join(edges, on=["_b", "_r"], how="left")
     match_bits = logit_bits(settings.match_threshold)
-    linked = (pl.col("pri") == 2) | ((pl.col("pri") == 1) & (pl.col("score") >= settings.match_threshold))
+    linked = _linked(settings)
     outcome = (
-        pl.when(pl.col("_kind") == "d").then(pl.lit("duplicate"))
-        .when(linked).then(pl.lit("matched"))
+        pl.when(pl.col("_kind") == "d")
+        .then(pl.lit("duplicate"))
+        .when(linked)
+        .then(pl.lit("matched"))
         .otherwise(pl.lit("review"))
     )
     stage = (
-        pl.when((pl.col("pri") == 2) | pl.col("nik_conflict")).then(pl.lit("nik"))
-        .when(pl.col("hh_bonus") & (pl.col("bits_global") < match_bits)).then(pl.lit("household"))
+        pl.when(pl.col("decided"))
+        .then(pl.lit("decision"))
+        .when((pl.col("pri") == 2) | pl.col("nik_conflict"))
+        .then(pl.lit("nik"))
+        .when(pl.col("hh_bonus") & (pl.col("bits_global") < match_bits))
+        .then(pl.lit("household"))
         .otherwise(pl.lit("probabilistic"))
     )
     chosen = chosen.with_columns(outcome.alias("outcome"), stage.alias("match_stage"))
     best = edges.group_by("_b").agg(pl.col("score").max().alias("_best"))
     out = batch.select("_b", "_status").join(chosen, on="_b", how="left").join(best, on="_b", how="left")
     rejected = pl.col("_status") == "rejected"
-    return out.with_columns(
-        pl.when(rejected).then(pl.lit("rejected")).otherwise(pl.col("outcome").fill_null("new")).alias("outcome"),
-        pl.when(rejected).then(None).otherwise(pl.coalesce("score", "_best", pl.lit(0.0))).alias("score"),
-        pl.when(rejected).then(None).otherwise(pl.col("match_stage")).alias("match_stage"),
-        pl.when(rejected).then(None).otherwise(pl.col("_r")).alias("_r"),
-    ).drop("_best", "_kind").sort("_b")
+    return (
+        out.with_columns(
+            pl.when(rejected).then(pl.lit("rejected")).otherwise(pl.col("outcome").fill_null("new")).alias("outcome"),
+            pl.when(rejected).then(None).otherwise(pl.coalesce("score", "_best", pl.lit(0.0))).alias("score"),
+            pl.when(rejected).then(None).otherwise(pl.col("match_stage")).alias("match_stage"),
+            pl.when(rejected).then(None).otherwise(pl.col("_r")).alias("_r"),
+        )
+        .drop("_best", "_kind")
+        .sort("_b")
+    )

@@ -39,7 +39,7 @@ from slrt_cli.match.settings import MatchSettings, NameRules, spell, squeeze
 DECEASED = frozenset(("ALM", "ALMH", "ALMARHUM", "ALMARHUMAH"))
 #: polars- and re-compatible patterns (no look-arounds)
 AFTER_COMMA = r",.*$"
-_AFTER_COMMA_RE = re.compile(AFTER_COMMA, re.S)
+_AFTER_COMMA_RE = re.compile(AFTER_COMMA, re.DOTALL)
 #: " BIN ..." / " BINTI ..." (not as the first word) up to the end
 PATRONYMIC = r" (?:{words})(?: .*)?$"
 _SPLIT_PARTS = re.compile(r"[.\-_/\s]+")
@@ -136,8 +136,20 @@ def phonetic(word: str) -> str:
         (True, True)
     """
     w = word
-    for a, b in (("KH", "H"), ("DZ", "Z"), ("SY", "S"), ("Q", "K"), ("X", "KS"), ("V", "F"),
-                 ("F", "P"), ("Z", "S"), ("Y", "I"), ("AI", "E"), ("AE", "E"), ("OE", "U")):
+    for a, b in (
+        ("KH", "H"),
+        ("DZ", "Z"),
+        ("SY", "S"),
+        ("Q", "K"),
+        ("X", "KS"),
+        ("V", "F"),
+        ("F", "P"),
+        ("Z", "S"),
+        ("Y", "I"),
+        ("AI", "E"),
+        ("AE", "E"),
+        ("OE", "U"),
+    ):
         w = w.replace(a, b)
     if len(w) > 1:
         w = w[0] + w[1:].replace("H", "")
@@ -166,6 +178,7 @@ def core_words(norm: str | None, rules: NameRules | None = None) -> list[str]:
 
 
 # ------------------------------------------------------------------ polars path
+
 
 def _word_table(words: pl.Series, func) -> dict[str, str]:
     """``func`` applied once per distinct word (a few thousand in a district)."""
@@ -214,7 +227,8 @@ def name_features(names: pl.Series, rules: NameRules | None = None, prefix: str 
     """Matching features of a column of names, one row per input row.
 
     Columns (``prefix`` = ``name``): ``name_norm`` (the key, :func:`normalise_name`),
-    ``name_core`` (the key without common words and initials, see :func:`core_words`)
+    ``name_core`` (the key without common words and initials, see :func:`core_words`;
+    ``name_core_fb`` says nothing distinctive was left, so it is the whole key)
     and ``name_hash`` (the same for any order of the words: tells a reordered name).
     Work is done once per distinct name.
 
@@ -232,11 +246,15 @@ def name_features(names: pl.Series, rules: NameRules | None = None, prefix: str 
     word_hash = pl.col("norm").str.split(" ").list.eval(pl.element().hash(_HASH_SEED) % _HASH_MOD).list.sum()
     uniq = uniq.with_columns(
         pl.when(core == "").then(pl.col("norm")).otherwise(core).alias("core"),
+        (core == "").alias("core_fb"),
         word_hash.cast(pl.Int64).alias("hash"),
     )
     out = df.join(uniq, on="raw", how="left", maintain_order="left", nulls_equal=True)
     return out.select(
-        pl.col("norm").alias(f"{p}_norm"), pl.col("core").alias(f"{p}_core"), pl.col("hash").alias(f"{p}_hash")
+        pl.col("norm").alias(f"{p}_norm"),
+        pl.col("core").alias(f"{p}_core"),
+        pl.col("hash").alias(f"{p}_hash"),
+        pl.col("core_fb").alias(f"{p}_core_fb"),
     )
 
 

@@ -48,5 +48,6 @@ def link_quality(out: pl.DataFrame, truth: pl.DataFrame) -> dict[str, float]:
         "review_rate": live.filter(pl.col("outcome") == "review").height / max(live.height, 1),
         "new_precision": called_new.filter(pl.col("true_person_id").is_null()).height / max(called_new.height, 1),
         "new_recall": truly_new.filter(pl.col("outcome") == "new").height / max(truly_new.height, 1),
-        "duplicate_precision": dups.filter(pl.col("person_id") == pl.col("true_person_id")).height / max(dups.height, 1),
+        "duplicate_precision": dups.filter(pl.col("person_id") == pl.col("true_person_id")).height
+        / max(dups.height, 1),
     }

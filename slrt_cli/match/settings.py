@@ -26,14 +26,38 @@ from slrt_cli.schemas import schemas_dir
 
 #: The fields compared for every candidate pair, in the order reasons are shown.
 FIELDS = (
-    "nik", "name", "dob", "sex", "person_id", "kk", "household_id",
-    "mother", "address", "rtrw", "desa", "hub",
+    "nik",
+    "name",
+    "dob",
+    "sex",
+    "person_id",
+    "kk",
+    "household_id",
+    "mother",
+    "address",
+    "rtrw",
+    "desa",
+    "hub",
 )
 
 #: Keys a blocking rule may use (see schemas/match.toml).
 BLOCK_KEYS = frozenset(
-    ("nik15", "nik12", "kk", "person_id", "household_id", "name_token", "rare_token",
-     "dob_key", "md_key", "birth_year", "missing_dob", "kode_desa", "kode_kec")
+    (
+        "nik15",
+        "nik12",
+        "kk",
+        "person_id",
+        "household_id",
+        "name_token",
+        "rare_token",
+        "name_key",
+        "dob_key",
+        "md_key",
+        "birth_year",
+        "missing_dob",
+        "kode_desa",
+        "kode_kec",
+    )
 )
 
 
@@ -117,12 +141,15 @@ class MatchSettings:
     gate_name_alone_levels: tuple[str, ...]
     contradict_name_level: str
     doubt_name_level: str
+    stage1_name_level: str
+    stage1_dob_levels: tuple[str, ...]
     contradict_dob_levels: tuple[str, ...]
     u_pairs: int
     m_pairs: int
     m_prior_weight: float
     u_prior_weight: float
     common_token_share: float
+    frequent_token_share: float
     fields: dict[str, FieldLevels]
     blocking: tuple[BlockingRule, ...]
     names: NameRules
@@ -170,12 +197,15 @@ class MatchSettings:
             gate_name_alone_levels=tuple(gate.get("name_alone_levels", ())),
             contradict_name_level=st1["contradict_name_level"],
             doubt_name_level=st1.get("doubt_name_level", st1["contradict_name_level"]),
+            stage1_name_level=st1.get("link_name_level", "similar"),
+            stage1_dob_levels=tuple(st1.get("link_dob_levels", ["exact", "swap"])),
             contradict_dob_levels=tuple(st1["contradict_dob_levels"]),
             u_pairs=int(est["u_pairs"]),
             m_pairs=int(est.get("m_pairs", 30_000)),
             m_prior_weight=float(est["m_prior_weight"]),
             u_prior_weight=float(est["u_prior_weight"]),
             common_token_share=float(est["common_token_share"]),
+            frequent_token_share=float(est.get("frequent_token_share", 0.02)),
             fields={name: _field(name, spec) for name, spec in data["fields"].items()},
             blocking=tuple(BlockingRule(b["name"], tuple(b["keys"])) for b in data["blocking"]),
             names=_name_rules(data["names"]),
@@ -198,11 +228,16 @@ class MatchSettings:
         if missing:
             raise ValueError(f"match.toml: fields without levels: {', '.join(missing)}")
         name_levels = self.fields["name"].levels
-        for lvl in (self.duplicate_name_level, self.gate_name_level, self.contradict_name_level,
-                    self.doubt_name_level, *self.gate_name_alone_levels):
+        for lvl in (
+            self.duplicate_name_level,
+            self.gate_name_level,
+            self.contradict_name_level,
+            self.doubt_name_level,
+            *self.gate_name_alone_levels,
+        ):
             if lvl not in name_levels:
                 raise ValueError(f"match.toml: unknown name level {lvl!r}")
-        for lvl in (*self.gate_dob_levels, *self.contradict_dob_levels):
+        for lvl in (*self.gate_dob_levels, *self.contradict_dob_levels, *self.stage1_dob_levels):
             if lvl not in self.fields["dob"].levels:
                 raise ValueError(f"match.toml: unknown birth-date level {lvl!r}")
         for rule in self.blocking:
@@ -256,7 +291,10 @@ def _name_rules(spec: dict[str, Any]) -> NameRules:
             for form in (v.upper(), spell(v.upper(), spelling)):
                 aliases[form] = canon
                 aliases.setdefault("=" + squeeze(form), canon)  # "=": looked up by squeezed form
-    up = lambda xs: frozenset(x.upper().replace(".", "") for x in xs)  # noqa: E731
+
+    def up(xs: list[str]) -> frozenset[str]:
+        return frozenset(x.upper().replace(".", "") for x in xs)
+
     return NameRules(
         spelling=spelling,
         titles=up(spec["titles"]),

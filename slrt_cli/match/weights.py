@@ -12,10 +12,10 @@
   pseudo-count, so a small batch still gets sensible weights.
 - **Term frequencies**: a name made of common words (SITI AMINAH, MUHAMMAD
   RIZKI) weighs less than a rare one, a common birth date (1 January, 31
-  December) less than another. The adjustment is the value's information
-  (``-log2`` of its share in the register, summed over the distinctive name
-  words) minus the average information of the batch's values, clamped; it does
-  not lean on the u estimates, so it stays sane on small or skewed data.
+  December) less than another: ``log2(u_level / u_value)``, clamped, where
+  ``u_value`` is the share of register people with that birth date, or with all
+  those name words (the whole name for exact agreement, its distinctive words for
+  partial agreement; the rarer side of the pair counts).
 - The **prior** is the share of batch rows expected in the register (estimated
   from the rows whose NIK is found) divided by the register size.
 """
@@ -30,8 +30,8 @@ import numpy as np
 import polars as pl
 
 from slrt_cli.match import compare
-from slrt_cli.match.blocking import rule_pairs  # noqa: F401 (used by estimate alone)
-from slrt_cli.match.features import RegisterFeatures, explode_words
+from slrt_cli.match.blocking import Blocker
+from slrt_cli.match.features import RegisterFeatures, explode_words, word_hash
 from slrt_cli.match.names import phonetic
 from slrt_cli.match.settings import FIELDS, BlockingRule, MatchSettings
 
@@ -45,7 +45,8 @@ class Weights:
     """Estimated model: m, u and weights (bits) per field level, prior, term frequencies.
 
     ``bits[field][i]`` is the weight of level ``i + 1`` (level 0, a missing
-    value, weighs 0). ``word_bits`` maps a phonetic name word to
+    value, weighs 0). ``word_bits`` maps a phonetic name word (as
+    :func:`slrt_cli.match.features.word_hash`) to
     ``-log2(share of register people whose name has it)``; ``dob_bits`` the same
     for birth dates (days since 1970).
     """
@@ -56,19 +57,23 @@ class Weights:
     prior_bits: float
     match_share: float
     n_register: int
-    word_bits: dict[str, float]
+    word_bits: dict[int, float]
     dob_bits: dict[int, float]
-    common: frozenset[str]
-    mean_name_info: float = 0.0
-    mean_dob_info: float = 0.0
+    common: frozenset[int]
+    frequent: frozenset[int] = frozenset()
     diagnostics: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for a run record (no personal data: words are phonetic keys only)."""
         return {
-            "m": self.m, "u": self.u, "bits": self.bits, "prior_bits": self.prior_bits,
-            "match_share": self.match_share, "n_register": self.n_register,
-            "n_common_words": len(self.common), "diagnostics": self.diagnostics,
+            "m": self.m,
+            "u": self.u,
+            "bits": self.bits,
+            "prior_bits": self.prior_bits,
+            "match_share": self.match_share,
+            "n_register": self.n_register,
+            "n_common_words": len(self.common),
+            "diagnostics": self.diagnostics,
         }
 
 
@@ -77,59 +82,71 @@ class TermTables:
     """Term frequencies of the register: bits of each name word and birth date, common words."""
 
     n_register: int
-    word_bits: dict[str, float]
+    word_bits: dict[int, float]
     dob_bits: dict[int, float]
-    common: frozenset[str]
+    common: frozenset[int]
+    frequent: frozenset[int]
 
 
 def term_tables(reg: pl.DataFrame, settings: MatchSettings, words: pl.DataFrame | None = None) -> TermTables:
-    """Term frequencies from the register (``words``: its exploded words, when already computed)."""
+    """Term frequencies from the register (``words``: its :func:`explode_words` rows, when computed)."""
     n_reg = max(reg.height, 1)
-    words = words if words is not None else explode_words(reg, "_r")
+    words = words if words is not None else explode_words(reg, "_r", settings.names)
     table = words.group_by("w").agg((pl.len() / n_reg).alias("p"))
     common_share = table.filter(pl.col("p") > settings.common_token_share)["w"].to_list()
-    common = frozenset(common_share) | frozenset(phonetic(w) for w in settings.names.common)
+    listed = word_hash(pl.Series([phonetic(w) for w in sorted(settings.names.common)], dtype=pl.Utf8)).to_list()
+    common = frozenset(common_share) | frozenset(listed)
+    frequent = frozenset(table.filter(pl.col("p") > settings.frequent_token_share)["w"].to_list())
     floor = 0.5 / n_reg
     word_bits = dict(zip(table["w"].to_list(), (-np.log2(np.maximum(table["p"].to_numpy(), floor))).tolist()))
-    dobs = reg.group_by("_dob").agg((pl.len() / n_reg).alias("p")).drop_nulls()
+    dobs = reg.select("_dob").group_by("_dob").agg((pl.len() / n_reg).alias("p")).drop_nulls()
     dob_bits = dict(zip(dobs["_dob"].to_list(), (-np.log2(np.maximum(dobs["p"].to_numpy(), floor))).tolist()))
-    return TermTables(n_reg, word_bits, dob_bits, common)
+    return TermTables(n_reg, word_bits, dob_bits, common, frequent)
 
 
 def _hash_sample(batch: pl.DataFrame, reg: pl.DataFrame, n_pairs: int) -> pl.DataFrame:
     """Pseudo-random pairs chosen by hashes of the row keys (order-independent)."""
     if batch.height == 0 or reg.height == 0:
         return pl.DataFrame(schema={"_b": pl.UInt32, "_r": pl.UInt32})
-    key_r = pl.concat_str([pl.col(c).cast(pl.Utf8).fill_null("") for c in ("_pid", "_hid", "_nik", "nama")], separator="|")
+    key_r = pl.struct("_pid", "_hid", "_nik", "nama")
     size = min(reg.height, max(2000, int(math.sqrt(n_pairs) * 20)))
     sample = reg.select("_r", key_r.hash(_HASH_SEED).alias("h")).bottom_k(size, by=["h", "_r"]).sort("h", "_r")
     sample = sample.with_row_index("j")
     k = max(1, min(size, -(-n_pairs // batch.height)))
-    key_b = pl.concat_str([pl.col(c).cast(pl.Utf8).fill_null("") for c in ("source_file", "source_sheet", "source_row")], separator="|")
+    key_b = pl.struct("source_file", "source_sheet", "source_row")
     hb = batch.select("_b", key_b.hash(_HASH_SEED + 1).alias("h"))
     step = max(1, size // k)
-    pairs = hb.with_columns(pl.int_ranges(0, k).alias("t")).explode("t").select(
-        "_b", ((pl.col("h") % size + pl.col("t") * step) % size).cast(pl.UInt32).alias("j")
+    pairs = (
+        hb.with_columns(pl.int_ranges(0, k).alias("t"))
+        .explode("t")
+        .select("_b", ((pl.col("h") % size + pl.col("t") * step) % size).cast(pl.UInt32).alias("j"))
     )
     return pairs.join(sample.select("j", "_r"), on="j").select("_b", "_r")
 
 
-def _hash_pick(df: pl.DataFrame, key: pl.Expr, n: int, seed: int) -> pl.DataFrame:
-    """The ``n`` rows with the smallest hash of ``key`` (a sample that ignores row order)."""
+def _hash_pick(df: pl.DataFrame, keys: list[str], n: int, seed: int) -> pl.DataFrame:
+    """The ``n`` rows with the smallest hash of the ``keys`` columns (then the keys
+    themselves break ties): a sample that depends on the values, never on row order.
+    ``keys`` must not include a register position (``_r``)."""
     if df.height <= n:
         return df
-    return df.with_columns(key.hash(seed).alias("_h")).bottom_k(n, by="_h").drop("_h")
+    return df.with_columns(pl.struct(keys).hash(seed).alias("_h")).bottom_k(n, by=["_h", *keys]).drop("_h")
+
+
+def _with_pid(pairs: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
+    """Pairs with the register person id (a value to hash, unlike the position ``_r``)."""
+    return pl.concat([pairs, compare._gather(reg, "_r", pairs["_r"], ("_pid",), "r")], how="horizontal")
 
 
 def _same_dob_sample(batch: pl.DataFrame, reg: pl.DataFrame, n_pairs: int) -> pl.DataFrame:
     """Pairs with the same birth date, chosen by a hash (for the u of the NIK, which encodes the date)."""
     b = batch.filter(pl.col("_nik").is_not_null() & pl.col("_dob").is_not_null()).select("_b", "_dob", "_nik")
-    b = _hash_pick(b, pl.col("_nik"), max(2000, n_pairs // 10), _HASH_SEED + 4)
-    r = reg.select("_r", "_dob", pl.col("_nik").alias("_nik_r"))
+    b = _hash_pick(b, ["_nik", "_b"], max(2000, n_pairs // 10), _HASH_SEED + 4)
+    r = reg.select("_r", "_dob", pl.col("_nik").alias("_nik_r"), pl.col("_pid").alias("_pid_r"))
     r = r.filter(pl.col("_nik_r").is_not_null() & pl.col("_dob").is_not_null())
-    r = _hash_pick(r, pl.col("_nik_r"), max(20_000, n_pairs), _HASH_SEED + 6)
+    r = _hash_pick(r, ["_nik_r", "_pid_r"], max(20_000, n_pairs), _HASH_SEED + 6)
     pairs = b.join(r, on="_dob").filter(pl.col("_nik") != pl.col("_nik_r"))
-    return _hash_pick(pairs, pl.struct("_nik", "_nik_r"), n_pairs, _HASH_SEED + 3).select("_b", "_r")
+    return _hash_pick(pairs, ["_nik", "_nik_r", "_b", "_pid_r"], n_pairs, _HASH_SEED + 3).select("_b", "_r")
 
 
 def _nik_only(pairs: pl.DataFrame, batch: pl.DataFrame, reg: pl.DataFrame, settings: MatchSettings) -> pl.Series:
@@ -138,7 +155,9 @@ def _nik_only(pairs: pl.DataFrame, batch: pl.DataFrame, reg: pl.DataFrame, setti
     return p.select(compare._nik_levels(p, settings.fields["nik"]).alias("lv_nik"))["lv_nik"]
 
 
-def _compare_all(pairs: pl.DataFrame, batch: pl.DataFrame, cache: RegisterFeatures, settings: MatchSettings) -> pl.DataFrame:
+def _compare_all(
+    pairs: pl.DataFrame, batch: pl.DataFrame, cache: RegisterFeatures, settings: MatchSettings
+) -> pl.DataFrame:
     if pairs.height == 0:
         return pl.DataFrame(
             {"_b": pl.Series([], dtype=pl.UInt32), "_r": pl.Series([], dtype=pl.UInt32)}
@@ -215,20 +234,33 @@ def estimate_prepared(
     live = batch.filter(pl.col("_status") != "rejected")
     nik_pairs = (
         live.filter(pl.col("_nik").is_not_null() & ~pl.col("_nik_dmg"))
-        .select("_b", "_nik").join(reg.select("_r", "_nik"), on="_nik").select("_b", "_r")
+        .select("_b", "_nik")
+        .join(reg.select("_r", "_nik"), on="_nik")
+        .select("_b", "_r")
     )
     n_nik_pairs = nik_pairs.height
-    nik_pairs = _hash_pick(nik_pairs, pl.struct("_b", "_r"), settings.m_pairs, _HASH_SEED + 5)
+    nik_pairs = _hash_pick(_with_pid(nik_pairs, reg), ["_b", "_pid_r"], settings.m_pairs, _HASH_SEED + 5).select(
+        "_b", "_r"
+    )
     nik_pairs = nik_pairs.with_columns(pl.lit("nik").alias("_src"))
     if name_dob_pairs is None:
-        nd_rule = BlockingRule("name_dob", ("name_token", "dob_key"))
-        name_dob_pairs = rule_pairs(live, reg, nd_rule, frozenset()).unique()
+        rule = next(
+            (x for x in settings.blocking if x.name == "name_dob"), BlockingRule("name_dob", ("name_token", "dob_key"))
+        )
+        name_dob_pairs = Blocker(live, reg, settings.names, common, tables.frequent).rule_pairs(rule).unique()
     nd_pairs = name_dob_pairs.join(live.select("_b"), on="_b", how="semi")
-    nd_pairs = _hash_pick(nd_pairs, pl.struct("_b", "_r"), settings.m_pairs, _HASH_SEED + 2)
+    nd_pairs = _hash_pick(_with_pid(nd_pairs, reg), ["_b", "_pid_r"], settings.m_pairs, _HASH_SEED + 2).select(
+        "_b", "_r"
+    )
     nd_pairs = nd_pairs.with_columns(pl.lit("name_dob").alias("_src"))
     conf = pl.concat([nik_pairs, nd_pairs])
-    conf_lv = pl.concat([conf.select("_src"), _compare_all(conf.select("_b", "_r"), batch, cache, settings).select(
-        *[f"lv_{f}" for f in FIELDS], "_b")], how="horizontal")
+    conf_lv = pl.concat(
+        [
+            conf.select("_src"),
+            _compare_all(conf.select("_b", "_r"), batch, cache, settings).select(*[f"lv_{f}" for f in FIELDS], "_b"),
+        ],
+        how="horizontal",
+    )
     rand = _hash_sample(live, reg, settings.u_pairs)
     rand_lv = _compare_all(rand, batch, cache, settings)
     # the NIK holds the birth date: its u is counted among people born the same day
@@ -242,7 +274,9 @@ def estimate_prepared(
     sources = _m_sources(conf_lv, settings)
     m, u, bits = {}, {}, {}
     diag: dict[str, Any] = {
-        "u_pairs": rand.height, "u_pairs_nik_same_dob": same_dob.height, "nik_confirmed_pairs": n_nik_pairs,
+        "u_pairs": rand.height,
+        "u_pairs_nik_same_dob": same_dob.height,
+        "nik_confirmed_pairs": n_nik_pairs,
     }
     for fname in FIELDS:
         f = settings.fields[fname]
@@ -250,22 +284,18 @@ def estimate_prepared(
         cu, nu = _proportions(nik_u if fname == "nik" else rand_lv[f"lv_{fname}"], len(f.levels))
         m[fname] = _smooth(cm, nm, f.m, settings.m_prior_weight)
         u[fname] = _smooth(cu, nu, f.u, settings.u_prior_weight)
-        bits[fname] = tuple(
-            float(min(max(math.log2(mi / ui), settings.min_bits), settings.max_bits)) for mi, ui in zip(m[fname], u[fname])
-        )
+        raw = [min(max(math.log2(mi / ui), settings.min_bits), settings.max_bits) for mi, ui in zip(m[fname], u[fname])]
+        # partial agreement never weighs more than full agreement (rare levels are estimated poorly)
+        bits[fname] = tuple(float(min(b, raw[0])) if i else float(b) for i, b in enumerate(raw))
         diag[f"m_pairs_{fname}"] = nm
     share = _prior_share(conf_lv.filter(pl.col("_src") == "nik"), batch, settings)
     p = share / n_reg
     prior_bits = math.log2(p / (1 - p)) if p < 1 else 0.0
-    w = Weights(m, u, bits, prior_bits, share, n_reg, word_bits, dob_bits, common, diagnostics=diag)
-    w.mean_name_info = float(name_info(live["name_core"], w).mean() or 0.0)
-    cap = math.log2(max(n_reg, 2)) + 1
-    dob_info = live.select(pl.col("_dob").replace_strict(dob_bits, default=cap, return_dtype=pl.Float64))
-    w.mean_dob_info = float(dob_info.to_series().mean() or 0.0)
-    return w
+    return Weights(m, u, bits, prior_bits, share, n_reg, word_bits, dob_bits, common, tables.frequent, diagnostics=diag)
 
 
 # ------------------------------------------------------------------ scoring
+
 
 def _bits_expr(w: Weights, fname: str) -> pl.Expr:
     table = {0: 0.0, **{i + 1: b for i, b in enumerate(w.bits[fname])}}
@@ -275,27 +305,38 @@ def _bits_expr(w: Weights, fname: str) -> pl.Expr:
 def name_info(core: pl.Series, w: Weights) -> pl.Series:
     """-log2 of the chance that a register person has all these (core) name words."""
     cap = math.log2(max(w.n_register, 2)) + 1
-    uniq = pl.DataFrame({"core": core.unique().drop_nulls()})
+    uniq = pl.DataFrame({"core": core.unique().drop_nulls()}, schema={"core": pl.Utf8})
     words = uniq.select("core", pl.col("core").str.split(" ").alias("w")).explode("w").drop_nulls()
-    table = {x: min(w.word_bits.get(phonetic(x), cap), cap) for x in words["w"].unique().to_list()}
-    bits = words.with_columns(pl.col("w").replace_strict(table, return_dtype=pl.Float64).alias("b"))
-    agg = bits.group_by("core").agg(pl.col("b").sum())
+    if words.height == 0:
+        return pl.Series([0.0] * len(core), dtype=pl.Float64)
+    distinct = words["w"].unique().to_list()
+    keys = word_hash(pl.Series([phonetic(x) for x in distinct], dtype=pl.Utf8)).to_list()
+    table = pl.DataFrame(
+        {"w": distinct, "b": [min(w.word_bits.get(k, cap), cap) for k in keys]}, schema={"w": pl.Utf8, "b": pl.Float64}
+    )
+    agg = words.join(table, on="w", how="left").group_by("core").agg(pl.col("b").sum())
     out = pl.DataFrame({"core": core}).join(agg, on="core", how="left", maintain_order="left")
     return out["b"].fill_null(0.0)
 
 
 def person_bits(p: pl.DataFrame, w: Weights, settings: MatchSettings) -> pl.DataFrame:
     """Add ``w_<field>`` for the person fields, with term-frequency adjustments."""
-    f_name, f_dob = settings.fields["name"], settings.fields["dob"]
+    f_name = settings.fields["name"]
     lo, hi = settings.tf_min_bits, settings.tf_max_bits
     cap = math.log2(max(w.n_register, 2)) + 1
-    name_levels = [f_name.index(x) for x in TF_NAME_LEVELS if x in f_name.levels]
-    dob_levels = [f_dob.index(x) for x in TF_DOB_LEVELS if x in f_dob.levels]
+
+    # Splink-style: log2(u_level / u_value), u_value = 2^-info (the whole name for exact
+    # agreement, its distinctive words for partial agreement)
+    def log_u(fname: str, levels: tuple[str, ...]) -> pl.Expr:
+        f = settings.fields[fname]
+        table = {f.index(x): math.log2(w.u[fname][f.index(x) - 1]) for x in levels if x in f.levels}
+        return pl.col(f"lv_{fname}").replace_strict(table, default=None, return_dtype=pl.Float64)
+
+    whole = pl.col("lv_name").is_in([f_name.index(x) for x in ("exact", "reordered") if x in f_name.levels])
+    info = pl.when(whole).then(pl.col("name_info_full")).otherwise(pl.col("name_info_core"))
+    tf_name = (log_u("name", TF_NAME_LEVELS) + info).clip(lo, hi).fill_null(0.0)
     dob_info = pl.col("_dob_b").replace_strict(w.dob_bits, default=cap, return_dtype=pl.Float64)
-    tf_name = pl.when(pl.col("lv_name").is_in(name_levels)).then(
-        (pl.col("name_info") - w.mean_name_info).clip(lo, hi)
-    ).otherwise(0.0)
-    tf_dob = pl.when(pl.col("lv_dob").is_in(dob_levels)).then((dob_info - w.mean_dob_info).clip(lo, hi)).otherwise(0.0)
+    tf_dob = (log_u("dob", TF_DOB_LEVELS) + dob_info).clip(lo, hi).fill_null(0.0)
     return p.with_columns(
         *[_bits_expr(w, f).alias(f"w_{f}") for f in compare.PERSON_FIELDS],
         tf_name.alias("tf_name"),
@@ -322,10 +363,7 @@ def household_bits(p: pl.DataFrame, w: Weights) -> pl.DataFrame:
 
 def group_masks(settings: MatchSettings) -> dict[str, dict[int, bool]]:
     """For each field: level code -> True when that level counts in the household group."""
-    return {
-        f: {i + 1: g == "household" for i, g in enumerate(settings.fields[f].groups)} | {0: False}
-        for f in FIELDS
-    }
+    return {f: {i + 1: g == "household" for i, g in enumerate(settings.fields[f].groups)} | {0: False} for f in FIELDS}
 
 
 def totals(p: pl.DataFrame, w: Weights, settings: MatchSettings) -> pl.DataFrame:
@@ -337,14 +375,21 @@ def totals(p: pl.DataFrame, w: Weights, settings: MatchSettings) -> pl.DataFrame
         wcol = pl.col(f"w_{f}")
         person.append(pl.when(is_h).then(0.0).otherwise(wcol))
         house.append(pl.when(is_h).then(wcol).otherwise(0.0))
-    return p.with_columns(
-        pl.sum_horizontal(person).alias("bits_person"),
-        pl.sum_horizontal(house).alias("bits_household_raw"),
-    ).with_columns(
-        pl.col("bits_household_raw").clip(settings.household_floor_bits, settings.household_cap_bits).alias("bits_household"),
-    ).with_columns(
-        (pl.lit(w.prior_bits) + pl.col("bits_person") + pl.col("bits_household")).alias("bits"),
-    ).with_columns(posterior(pl.col("bits")).alias("score"))
+    return (
+        p.with_columns(
+            pl.sum_horizontal(person).alias("bits_person"),
+            pl.sum_horizontal(house).alias("bits_household_raw"),
+        )
+        .with_columns(
+            pl.col("bits_household_raw")
+            .clip(settings.household_floor_bits, settings.household_cap_bits)
+            .alias("bits_household"),
+        )
+        .with_columns(
+            (pl.lit(w.prior_bits) + pl.col("bits_person") + pl.col("bits_household")).alias("bits"),
+        )
+        .with_columns(posterior(pl.col("bits")).alias("score"))
+    )
 
 
 def posterior(bits: pl.Expr) -> pl.Expr:

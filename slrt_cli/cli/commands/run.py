@@ -128,7 +128,8 @@ def _run(*, settings: dict, common: Common) -> None:
     try:
         report = run(settings["inputs"], settings["register"], out, lang=common.lang, overwrite=settings["overwrite"],
                      full_ids=settings["full_nik"], coverage=settings["coverage"], workers=settings["workers"],
-                     settings=match_settings, period=settings["period"])
+                     settings=match_settings, period=settings["period"], state=settings["state"] or None,
+                     decisions=settings["decisions"] or None)
     except InputError as exc:
         validation = getattr(exc, "report", None)
         if validation is None:

@@ -1,0 +1,55 @@
+"""Read reviewers' decisions from a filled-in review.xlsx."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import python_calamine as calamine
+
+from slrt_cli.errors import InputError
+from slrt_cli.io.layout import number_text
+
+REQUIRED = ("source_file", "source_sheet", "source_row", "person_id", "keputusan")
+
+
+def read_decisions(path: Path) -> pl.DataFrame:
+    """Rows of review.xlsx whose ``keputusan`` is filled in.
+
+    Returns a frame with ``source_file``, ``source_sheet``, ``source_row``,
+    ``person_id``, ``keputusan`` (lower-cased, as written) and ``review_row``
+    (the row of review.xlsx, for messages).
+
+    Raises:
+        InputError: the file cannot be read or lacks the columns above.
+    """
+    try:
+        book = calamine.CalamineWorkbook.from_path(str(path))
+        grid = book.get_sheet_by_index(0).to_python()
+    except Exception as exc:  # corrupt, not a workbook
+        raise InputError("error_decisions_unreadable", file=Path(path).name, detail=type(exc).__name__) from None
+    header_at = next((i for i, row in enumerate(grid[:20]) if "keputusan" in [str(c).strip() for c in row]), None)
+    if header_at is None:
+        raise InputError("error_decisions_unreadable", file=Path(path).name, detail="kolom keputusan")
+    header = [str(c).strip() for c in grid[header_at]]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise InputError("error_decisions_unreadable", file=Path(path).name, detail=", ".join(missing))
+    idx = {c: header.index(c) for c in REQUIRED}
+    out = []
+    for i, row in enumerate(grid[header_at + 1:], start=header_at + 2):
+        value = _text(row[idx["keputusan"]]) if idx["keputusan"] < len(row) else ""
+        if not value:
+            continue
+        rec = {c: _text(row[idx[c]]) if idx[c] < len(row) else "" for c in REQUIRED}
+        rec["keputusan"] = value.lower()
+        rec["review_row"] = i
+        out.append(rec)
+    frame = pl.DataFrame(out, schema={**{c: pl.Utf8 for c in REQUIRED}, "review_row": pl.Int64})
+    return frame.with_columns(pl.col("source_row").cast(pl.Int64, strict=False))
+
+
+def _text(v: object) -> str:
+    if isinstance(v, float):
+        return number_text(v)
+    return "" if v is None else str(v).strip()
