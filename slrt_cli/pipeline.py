@@ -33,6 +33,7 @@ from slrt_cli.model import (
 )
 from slrt_cli.normalise import normalise_sheet
 from slrt_cli.reconcile import Reconciliation, reconcile
+from slrt_cli.report import write_html, write_workbook
 from slrt_cli.report.fixfiles import write_fix_files
 from slrt_cli.report.review import review_pairs, write_review
 from slrt_cli.schemas import Schema, load_schema
@@ -509,6 +510,9 @@ def write_run_outputs(
             outputs.append("review.xlsx")
         outputs += write_uploads(stage / "kirim", result, period=result.period, settings=settings or {},
                                  split_desa=split_desa, schema=schema)
+        write_workbook(stage / "laporan.xlsx", result, lang=lang)  # full ids and period follow the run
+        write_html(stage / "laporan.html", result, lang=lang)
+        outputs += ["laporan.xlsx", "laporan.html"]
         body["match"] = {**rec.counts(), "register_rows": result.register_rows}
         body["period"] = result.period
         body["outputs"] = outputs + ["summary.json"]
