@@ -159,7 +159,7 @@ ISSUE_LABELS: dict[str, dict[str, str]] = {
 
 _TABLE_COLUMNS = ["category", "kecamatan", "desa", "source_file", "source_sheet", "source_row", "nik", "no_kk",
                   "nama", "person_id", "score", "alasan"]
-_CODED = {"category", "kecamatan", "desa", "source_file", "source_sheet", "alasan"}
+_CODED = ("category", "kecamatan", "desa", "source_file", "source_sheet", "alasan")  # ordered: same bytes every run
 
 
 def _t(key: str, lang: str) -> str:
