@@ -16,6 +16,7 @@ import polars as pl
 
 from slrt_cli import export
 from slrt_cli.atomic import check_target, staged_dir
+from slrt_cli.background import alongside
 from slrt_cli.errors import InputError, UsageError
 from slrt_cli.io.readers import collect_inputs, read_file
 from slrt_cli.io.register import read_register
@@ -34,7 +35,7 @@ from slrt_cli.model import (
 from slrt_cli.normalise import normalise_sheet
 from slrt_cli.reconcile import Reconciliation, reconcile
 from slrt_cli.report import write_html, write_workbook
-from slrt_cli.report.fixfiles import write_fix_files
+from slrt_cli.report.fixfiles import prepare_fix_files, write_prepared
 from slrt_cli.report.review import review_pairs, write_review
 from slrt_cli.schemas import Schema, load_schema
 from slrt_cli.uploads import write_uploads
@@ -181,9 +182,11 @@ def write_validation_outputs(
 ) -> list[str]:
     """Write rows.parquet, issues.csv, the fix-files and summary.json into ``out``, as a whole."""
     with staged_dir(out, overwrite) as stage:
-        export.write_rows(report, schema, stage / "rows.parquet")
-        export.write_issues(report, stage / "issues.csv", lang, schema)
-        fixes = write_fix_files(report, stage, schema, lang)
+        prepared = prepare_fix_files(report, stage, schema, lang)
+        with alongside(write_prepared, prepared):  # workbooks in a child, data files here
+            export.write_rows(report, schema, stage / "rows.parquet")
+            export.write_issues(report, stage / "issues.csv", lang, schema)
+        fixes = [str(f.target.relative_to(stage)) for f in prepared]
         outputs = ["rows.parquet", "issues.csv", *fixes, "summary.json"]
         body = export.summarise(report)
         body["outputs"] = outputs
@@ -486,36 +489,48 @@ def write_run_outputs(
     result: RunReport, out: Path, schema: Schema, *, lang: str = "id", overwrite: bool = False,
     settings: dict | None = None, split_desa: bool = False,
 ) -> list[str]:
-    """Everything `validate` writes (when there is a validation) plus the reconciliation tables."""
+    """Everything `validate` writes (when there is a validation) plus the reconciliation tables,
+    review.xlsx, the ministry's update files and the reports; as a whole."""
     with staged_dir(out, overwrite) as stage:
-        outputs: list[str] = []
-        if result.validation is not None:
-            export.write_rows(result.validation, schema, stage / "rows.parquet")
-            export.write_issues(result.validation, stage / "issues.csv", lang, schema)
-            outputs += ["rows.parquet", "issues.csv", *write_fix_files(result.validation, stage, schema, lang)]
-            body = export.summarise(result.validation)
-        else:
-            body = {"totals": {"rows": result.rows.height}}
-        rec = result.reconciliation
-        for name, frame in (
-            ("reconciliation", rec.reconciliation),
-            ("not_found", rec.not_found),
-            ("households", rec.households),
-            ("changes", rec.changes),
-        ):
-            outputs += export.write_table(frame, stage, name)
-        if result.register is not None:
-            pairs = review_pairs(rec.reconciliation, result.rows, result.register, full_ids=result.full_ids)
-            write_review(stage / "review.xlsx", pairs, lang=lang)
-            outputs.append("review.xlsx")
-        outputs += write_uploads(stage / "kirim", result, period=result.period, settings=settings or {},
-                                 split_desa=split_desa, schema=schema)
-        write_workbook(stage / "laporan.xlsx", result, lang=lang)  # full ids and period follow the run
-        write_html(stage / "laporan.html", result, lang=lang)
-        outputs += ["laporan.xlsx", "laporan.html"]
-        body["match"] = {**rec.counts(), "register_rows": result.register_rows}
-        body["period"] = result.period
-        body["outputs"] = outputs + ["summary.json"]
-        body["language"] = lang
-        export.write_summary(body, stage / "summary.json")
+        prepared = prepare_fix_files(result.validation, stage, schema, lang) if result.validation else []
+        fixes = [str(f.target.relative_to(stage)) for f in prepared]
+        with alongside(write_prepared, prepared):  # the fix-file workbooks in a child process
+            outputs = _write_run_tables(result, stage, schema, lang, settings, split_desa, fixes)
+    return outputs
+
+
+def _write_run_tables(
+    result: RunReport, stage: Path, schema: Schema, lang: str, settings: dict | None, split_desa: bool,
+    fixes: list[str],
+) -> list[str]:
+    outputs: list[str] = []
+    if result.validation is not None:
+        export.write_rows(result.validation, schema, stage / "rows.parquet")
+        export.write_issues(result.validation, stage / "issues.csv", lang, schema)
+        outputs += ["rows.parquet", "issues.csv", *fixes]
+        body = export.summarise(result.validation)
+    else:
+        body = {"totals": {"rows": result.rows.height}}
+    rec = result.reconciliation
+    for name, frame in (
+        ("reconciliation", rec.reconciliation),
+        ("not_found", rec.not_found),
+        ("households", rec.households),
+        ("changes", rec.changes),
+    ):
+        outputs += export.write_table(frame, stage, name)
+    if result.register is not None:
+        pairs = review_pairs(rec.reconciliation, result.rows, result.register, full_ids=result.full_ids)
+        write_review(stage / "review.xlsx", pairs, lang=lang)
+        outputs.append("review.xlsx")
+    outputs += write_uploads(stage / "kirim", result, period=result.period, settings=settings or {},
+                             split_desa=split_desa, schema=schema)
+    write_workbook(stage / "laporan.xlsx", result, lang=lang)  # full ids and period follow the run
+    write_html(stage / "laporan.html", result, lang=lang)
+    outputs += ["laporan.xlsx", "laporan.html"]
+    body["match"] = {**rec.counts(), "register_rows": result.register_rows}
+    body["period"] = result.period
+    body["outputs"] = outputs + ["summary.json"]
+    body["language"] = lang
+    export.write_summary(body, stage / "summary.json")
     return body["outputs"]

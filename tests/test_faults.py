@@ -84,3 +84,19 @@ def test_two_runs_on_one_folder_at_once(tmp_path):
     # finished, the second would refuse to replace its outputs without --overwrite
     assert second.returncode == 2
     assert "sedang ditulis" in second.stderr or "--overwrite" in second.stderr
+
+
+def test_background_writer_failure_is_not_published(tmp_path, monkeypatch):
+    from slrt_cli.background import BackgroundError, alongside
+
+    def fails():
+        raise OSError("disk full")
+
+    with pytest.raises(BackgroundError):
+        with alongside(fails):
+            pass
+    monkeypatch.setenv("SLRT_NO_FORK", "1")  # the inline fallback runs the work too
+    done = []
+    with alongside(done.append, 1):
+        pass
+    assert done == [1]

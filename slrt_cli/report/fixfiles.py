@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -59,8 +60,28 @@ def reasons_frame(report: ValidationReport, lang: str) -> pl.DataFrame:
     )
 
 
+@dataclass
+class FixFile:
+    """One fix-file, fully prepared: plain Python values only (written without polars)."""
+
+    target: Path
+    title: str
+    head: list[str]
+    lead: int
+    id_columns: list[int]
+    sheet_name: str
+    rows: list[list]  # each: [row number, (sheet,) cells..., status text, reasons]
+
+
 def write_fix_files(report: ValidationReport, stage: Path, schema: Schema, lang: str = "id") -> list[str]:
     """Write one fix-file per input file with flagged or rejected rows; return their paths."""
+    prepared = prepare_fix_files(report, stage, schema, lang)
+    write_prepared(prepared)
+    return [str(f.target.relative_to(stage)) for f in prepared]
+
+
+def prepare_fix_files(report: ValidationReport, stage: Path, schema: Schema, lang: str = "id") -> list[FixFile]:
+    """Everything the fix-files hold, as plain Python values (the polars work happens here)."""
     bad = report.table.filter(pl.col("status").is_in([FLAGGED, REJECTED])).select(
         pl.col("source_file").alias("file"), pl.col("source_sheet").alias("sheet"),
         pl.col("source_row").alias("row"), "status",
@@ -70,29 +91,55 @@ def write_fix_files(report: ValidationReport, stage: Path, schema: Schema, lang:
     bad = bad.join(reasons_frame(report, lang), on=["file", "sheet", "row"], how="left")
     by_file = bad.partition_by("file", as_dict=True)
     ids = {n for n, fld in schema.fields.items() if fld.kind in ("id", "region")}
-    written = []
+    out = []
     for f in report.files:
         rows = by_file.get((f.file,))
-        if rows is None:
-            continue
-        rel = fix_file_name(f.file)
-        target = stage / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _write_one(target, f, rows, ids, lang)
-        written.append(rel)
-    return written
+        if rows is not None:
+            out.append(_prepare_one(stage / fix_file_name(f.file), f, rows, ids, lang))
+    return out
 
 
-def _write_one(target: Path, f: FileResult, bad: pl.DataFrame, ids: set[str], lang: str) -> None:
+def _prepare_one(target: Path, f: FileResult, bad: pl.DataFrame, ids: set[str], lang: str) -> FixFile:
     columns = _union_columns(f.sheets)
     multi = len(f.sheets) > 1
     head = [t("row_column", lang=lang)] + ([t("sheet_column", lang=lang)] if multi else [])
     lead = len(head)
     head += [h for h, _ in columns] + [t("status_column", lang=lang), t("reason_column", lang=lang)]
     status_text = {s: t(f"status_{s}", lang=lang) for s in (FLAGGED, REJECTED)}
+    rows: list[list] = []
+    for sheet in f.sheets:
+        sub = sheet.data.join(bad.filter(pl.col("sheet") == sheet.sheet), left_on="source_row", right_on="row")
+        if not sub.height:
+            continue
+        cells = [_column_values(sub, key, key in ids) if key in sub.columns else [None] * sub.height
+                 for _, key in columns]
+        statuses = [status_text[s] for s in sub["status"].to_list()]
+        lead_cols = [sub["source_row"].to_list()] + ([[sheet.sheet] * sub.height] if multi else [])
+        tail = [statuses, sub["reasons"].fill_null("").to_list()]
+        rows.extend([list(r) for r in zip(*lead_cols, *cells, *tail, strict=True)])
+    return FixFile(
+        target=target,
+        title=t("fix_intro", lang=lang, file=f.file, count=len(rows)),
+        head=head,
+        lead=lead,
+        id_columns=[j for j, (_, key) in enumerate(columns, start=lead) if key in ids],
+        sheet_name=t("fix_sheet", lang=lang)[:31],
+        rows=rows,
+    )
+
+
+def write_prepared(files: list[FixFile]) -> None:
+    """Write prepared fix-files. Pure Python (xlsxwriter), no polars: safe in a forked child."""
+    for f in files:
+        f.target.parent.mkdir(parents=True, exist_ok=True)
+        _write_one(f)
+
+
+def _write_one(f: FixFile) -> None:
+    n_cols = len(f.head)
     header_row = 2
     wb = xlsxwriter.Workbook(
-        str(target), {"strings_to_formulas": False, "strings_to_urls": False, "constant_memory": True}
+        str(f.target), {"strings_to_formulas": False, "strings_to_urls": False, "constant_memory": True}
     )
     wb.set_properties({"created": REPRODUCIBLE_TIME, "author": "slrt"})  # same inputs, same bytes
     bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
@@ -100,48 +147,32 @@ def _write_one(target: Path, f: FileResult, bad: pl.DataFrame, ids: set[str], la
     text = wb.add_format({"num_format": "@"})
     date = wb.add_format({"num_format": "dd/mm/yyyy"})
     title = wb.add_format({"bold": True, "font_size": 12})
-    ws = wb.add_worksheet(t("fix_sheet", lang=lang)[:31])
-    ws.set_column(0, lead - 1, 10)
-    for j, (_, key) in enumerate(columns, start=lead):
-        ws.set_column(j, j, 18, text if key in ids else None)
-    ws.set_column(lead + len(columns), lead + len(columns), 11)
-    ws.set_column(lead + len(columns) + 1, lead + len(columns) + 1, 80, wrap)
+    ws = wb.add_worksheet(f.sheet_name)
+    ws.set_column(0, f.lead - 1, 10)
+    ids = set(f.id_columns)
+    for j in range(f.lead, n_cols - 2):
+        ws.set_column(j, j, 18, text if j in ids else None)
+    ws.set_column(n_cols - 2, n_cols - 2, 11)
+    ws.set_column(n_cols - 1, n_cols - 1, 80, wrap)
     ws.freeze_panes(header_row + 1, 1)
-    ws.autofilter(header_row, 0, header_row + max(bad.height, 1), len(head) - 1)
-    ws.write_string(0, 0, t("fix_intro", lang=lang, file=f.file, count=bad.height), title)
-    for j, h in enumerate(head):
+    ws.autofilter(header_row, 0, header_row + max(len(f.rows), 1), n_cols - 1)
+    ws.write_string(0, 0, f.title, title)
+    for j, h in enumerate(f.head):
         ws.write_string(header_row, j, h, bold)
-    i = header_row + 1
-    for sheet in f.sheets:
-        sub = sheet.data.join(bad.filter(pl.col("sheet") == sheet.sheet), left_on="source_row", right_on="row")
-        if not sub.height:
-            continue
-        cells = [_column_values(sub, key, key in ids) for _, key in columns if key in sub.columns]
-        present = [key in sub.columns for _, key in columns]
-        rows_ = sub["source_row"].to_list()
-        statuses = sub["status"].to_list()
-        reasons = sub["reasons"].fill_null("").to_list()
-        for r in range(sub.height):
-            ws.write_number(i, 0, rows_[r])
-            if multi:
-                ws.write_string(i, 1, sheet.sheet)
-            c = 0
-            for j, ok in enumerate(present, start=lead):
-                if not ok:
-                    continue
-                v = cells[c][r]
-                c += 1
-                if v is None:
-                    continue
-                if type(v) is str:
-                    ws.write_string(i, j, v[:EXCEL_CELL_MAX])
-                elif type(v) is float:
-                    ws.write_number(i, j, v)
-                else:
-                    ws.write_datetime(i, j, v, date)
-            ws.write_string(i, lead + len(columns), status_text[statuses[r]])
-            ws.write_string(i, lead + len(columns) + 1, reasons[r], wrap)
-            i += 1
+    write_string, write_number, write_datetime = ws.write_string, ws.write_number, ws.write_datetime
+    for i, row in enumerate(f.rows, start=header_row + 1):
+        write_number(i, 0, row[0])
+        for j in range(1, n_cols - 1):
+            v = row[j]
+            if v is None:
+                continue
+            if type(v) is str:
+                write_string(i, j, v[:EXCEL_CELL_MAX])
+            elif type(v) is float:
+                write_number(i, j, v)
+            else:
+                write_datetime(i, j, v, date)
+        write_string(i, n_cols - 1, row[-1], wrap)
     wb.close()
 
 
