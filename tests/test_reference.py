@@ -6,7 +6,8 @@ from slrt_cli import reference
 
 
 def test_data_files_agree_with_the_api():
-    assert reference._child_index() is not None  # the fast path is in use
+    assert reference._child_index("wilayah") is not None  # the fast path is in use
+    assert reference._child_index("desa") is not None
     parents = [None, *reference.provinces(), *list(reference.kabupaten())[::7], "320101", "947101"]
     for parent in parents:
         api = [(w.code.replace(".", ""), w.name) for w in wilayah.list_wilayah(reference._dotted(parent) if parent else None)]
