@@ -22,7 +22,7 @@ from slrt_cli.io.readers import collect_inputs, read_file
 from slrt_cli.io.register import read_register
 from slrt_cli.io.decisions import read_decisions
 from slrt_cli.lock import output_lock
-from slrt_cli.match import MatchSettings, match
+from slrt_cli.match import MatchSettings, match, normalise_names
 from slrt_cli.model import (
     ERROR,
     REJECTED,
@@ -481,7 +481,7 @@ def match_rows(
 def _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, decisions=None) -> RunReport:
     links = match(rows, reg, settings, workers=workers, decisions=decisions)
     log.info("matched rows=%d %s", links.height, dict(links.group_by("outcome").len().iter_rows()))
-    rec = reconcile(rows, links, reg, full_ids=full_ids, coverage=coverage)
+    rec = reconcile(rows, links, reg, full_ids=full_ids, coverage=coverage, name_key=normalise_names)
     return RunReport(validation=None, rows=rows, register_rows=reg.height, reconciliation=rec, full_ids=full_ids)
 
 

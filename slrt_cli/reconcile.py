@@ -20,6 +20,7 @@ is linked to no row (matched or duplicate) and is not the candidate of a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import polars as pl
 
@@ -66,6 +67,7 @@ def reconcile(
     *,
     full_ids: bool = False,
     coverage: str = "household",
+    name_key: Callable[[pl.Series], pl.Series] | None = None,
 ) -> Reconciliation:
     """Build the four reconciliation tables.
 
@@ -75,6 +77,8 @@ def reconcile(
         register: the normalised register extract.
         full_ids: write full NIK/No KK in changes/not_found (default: masked).
         coverage: "household" or "desa": which register persons count as expected (module docstring).
+        name_key: the matcher's name normalisation (vectorised), to tell spelling variants
+            from corrections in ``changes``; None compares names as written.
     """
     if coverage not in COVERAGE:
         raise ValueError(f"coverage must be one of {COVERAGE}")
@@ -96,7 +100,7 @@ def reconcile(
         covered = register.join(covered_households(joined), on="household_id", how="semi")
     not_found = _not_found(joined, covered, full_ids)
     households = _households(joined, register, covered)
-    changes = _changes(rows, links, register, full_ids)
+    changes = _changes(rows, links, register, full_ids, name_key)
     return Reconciliation(rec.sort(KEYS), not_found, households, changes)
 
 
@@ -216,29 +220,64 @@ def _households(joined: pl.DataFrame, register: pl.DataFrame, covered: pl.DataFr
     ).sort("household_id")
 
 
-def _changes(rows: pl.DataFrame, links: pl.DataFrame, register: pl.DataFrame, full: bool) -> pl.DataFrame:
-    """Field-level differences between each matched register row and its village row (long format)."""
+_RTRW = r"\b(RT|RW)\.?\s*[:/]?\s*0*\d{1,3}\b"
+#: free-text fields compared loosely: case, spacing and punctuation (and RT/RW in an address) do not count
+_LOOSE = ("alamat", "dusun", "pekerjaan", "tempat_lahir")
+_NAMES = ("nama", "nama_ibu_kandung")
+
+
+def _loose(expr: pl.Expr, field: str) -> pl.Expr:
+    e = expr.cast(pl.Utf8).str.to_uppercase()
+    if field == "alamat":
+        e = e.str.replace_all(_RTRW, " ")
+    if field == "tempat_lahir":
+        e = e.str.replace_all(r"^(KABUPATEN|KAB\.?|KOTA)\s+", "")
+    return e.str.replace_all(r"[^0-9A-Z]+", "")
+
+
+def _changes(
+    rows: pl.DataFrame, links: pl.DataFrame, register: pl.DataFrame, full: bool,
+    name_key: Callable[[pl.Series], pl.Series] | None = None,
+) -> pl.DataFrame:
+    """Field-level differences between each matched register row and its village row (long format).
+
+    A difference of case, spacing or punctuation in free text (and RT/RW written into an
+    address) is no difference. For names, ``jenis`` says ``ejaan`` when the two spellings
+    are the same name under the matcher's normalisation (MOCH./MUHAMMAD, old spellings)
+    and ``koreksi`` otherwise: only corrections go to the ministry.
+    """
     fields = [f for f in CHANGE_FIELDS if f in rows.columns and f in register.columns]
-    matched = links.filter(pl.col("outcome") == "matched").select(KEYS + ["person_id"])
     damaged = [c for c in ("nik_numeric", "no_kk_numeric") if c in rows.columns]
+    matched = links.filter(pl.col("outcome") == "matched").select(KEYS + ["person_id"])
     village = rows.select(KEYS + fields + damaged).join(matched, on=KEYS, how="inner")
     reg = register.select(["person_id", "household_id"] + [pl.col(f).alias(f"{f}__reg") for f in fields])
     both = village.join(reg, on="person_id", how="left")
     parts = []
     for f in fields:
-        v, r = pl.col(f).cast(pl.Utf8), pl.col(f"{f}__reg").cast(pl.Utf8)
-        if f in _ID_FIELDS and not full:
-            v, r = mask_id_expr(v), mask_id_expr(r)
-        differs = pl.col(f).is_not_null() & (pl.col(f).cast(pl.Utf8) != pl.col(f"{f}__reg").cast(pl.Utf8)).fill_null(True)
+        mine, theirs = pl.col(f), pl.col(f"{f}__reg")
+        if f in _LOOSE:
+            differs = _loose(mine, f) != _loose(theirs, f)
+        else:
+            differs = mine.cast(pl.Utf8) != theirs.cast(pl.Utf8)
+        differs = mine.is_not_null() & differs.fill_null(True)
         if f"{f}_numeric" in damaged:  # an Excel-damaged identifier is not a correction
             differs = differs & ~pl.col(f"{f}_numeric").fill_null(False)
         diff = both.filter(differs)
+        kind = pl.lit("koreksi")
+        if f in _NAMES and name_key is not None and diff.height:
+            same = name_key(diff[f]) == name_key(diff[f"{f}__reg"])
+            diff = diff.with_columns(same.fill_null(False).alias("_same_name"))
+            kind = pl.when(pl.col("_same_name")).then(pl.lit("ejaan")).otherwise(pl.lit("koreksi"))
+        v, r = mine.cast(pl.Utf8), theirs.cast(pl.Utf8)
+        if f in _ID_FIELDS and not full:
+            v, r = mask_id_expr(v), mask_id_expr(r)
         parts.append(
             diff.select(
                 KEYS + ["person_id", "household_id"]
-                + [pl.lit(f).alias("field"), r.alias("nilai_dtks"), v.alias("nilai_desa")]
+                + [pl.lit(f).alias("field"), r.alias("nilai_dtks"), v.alias("nilai_desa"), kind.alias("jenis")]
             )
         )
     if not parts:
-        return pl.DataFrame(schema={k: pl.Utf8 for k in KEYS + ["person_id", "household_id", "field", "nilai_dtks", "nilai_desa"]})
+        cols = KEYS + ["person_id", "household_id", "field", "nilai_dtks", "nilai_desa", "jenis"]
+        return pl.DataFrame(schema={k: (pl.Int64 if k == "source_row" else pl.Utf8) for k in cols})
     return pl.concat(parts, how="vertical").sort(KEYS + ["field"])

@@ -229,7 +229,10 @@ def upload_frames(result: Any, layouts: dict[str, Layout], schema: Schema, perio
     new = _usulan_baru(links, rows, file_desa)
     off = _nonaktif(links, rows, rec.not_found, register, layouts["nonaktif"], schema)
     gone = off.select("person_id").drop_nulls().unique()
-    fix = _perbaikan(rec.changes.join(gone, on="person_id", how="anti"), links, rows, register, layouts["perbaikan"], schema)
+    corrections = rec.changes.join(gone, on="person_id", how="anti")
+    if "jenis" in corrections.columns:  # a spelling variant of the same name is not a correction
+        corrections = corrections.filter(pl.col("jenis") != "ejaan")
+    fix = _perbaikan(corrections, links, rows, register, layouts["perbaikan"], schema)
     frames = {"usulan_baru": new, "nonaktif": off, "perbaikan": fix}
     out = {}
     derived = _derived_ids(result)

@@ -164,3 +164,20 @@ def test_dtsen_style_extract(tmp_path):
     links = j.filter(pl.col("outcome") == "matched")
     assert links.filter(pl.col("person_id") != pl.col("true_id")).height == 0
     assert links.height >= 290
+
+
+def test_changes_leave_out_non_changes_and_mark_spelling_variants(parquet_run):
+    out, _ = parquet_run
+    changes = pl.read_csv(out / "changes.csv", infer_schema_length=0)
+    assert set(changes["jenis"]) <= {"koreksi", "ejaan"}
+    names = changes.filter(pl.col("field") == "nama")
+    ejaan = names.filter(pl.col("jenis") == "ejaan")
+    assert ejaan.height > 0  # MUH. / MUHAMMAD, NOER / NUR ... are the same name
+    for old, new in ejaan.select("nilai_dtks", "nilai_desa").iter_rows():
+        assert old != new
+    # an address that only adds RT/RW, or differs in case, is no change
+    import re
+
+    for old, new in changes.filter(pl.col("field") == "alamat").select("nilai_dtks", "nilai_desa").iter_rows():
+        strip = lambda s: re.sub(r"[^0-9A-Z]", "", re.sub(r"\b(RT|RW)\.?\s*\d+", "", (s or "").upper()))  # noqa: E731
+        assert strip(old) != strip(new)

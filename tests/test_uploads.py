@@ -73,6 +73,8 @@ def expected_perbaikan(result) -> set[tuple[str, str]]:
     for row in result.reconciliation.changes.join(codes, on=KEYS, how="left").iter_rows(named=True):
         if row["person_id"] in gone or set(row["issue_codes"] or []) & set(skip.get(row["field"], ())):
             continue
+        if row.get("jenis") == "ejaan":  # a spelling variant of the same name is not a correction
+            continue
         pairs.add((row["person_id"], row["field"]))
     return pairs
 
