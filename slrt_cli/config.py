@@ -49,6 +49,7 @@ KEYS: dict[str, Key] = {
         Key("full_nik", "bool", False, "full NIK/No KK in the reconciliation tables"),
         Key("coverage", "str", "household", "who counts as not found: household or desa"),
         Key("workers", "int", 1, "processes for matching"),
+        Key("split_desa", "bool", False, "ministry update files split per desa (default: per kabupaten)"),
         Key("fail_on", "str", "", "exit 1 when these outcomes occur (comma-separated)"),
         Key("state", "path", "", "state folder (review decisions, processed files); default beside out"),
         Key("decisions", "path", "", "review.xlsx with reviewers' decisions to apply"),

@@ -7,7 +7,9 @@ write outputs. Each step is a module of its own; this one only wires them.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,6 +300,7 @@ def run(
     period: str = "",
     state: str | Path | None = None,
     decisions: str | Path | None = None,
+    split_desa: bool = False,
 ) -> RunReport:
     """Import, validate, match and reconcile a month in one go; write every output to ``out``.
 
@@ -311,6 +314,7 @@ def run(
         period: the batch's period (e.g. "2026-11"): files processed in another period are not counted twice.
         state: state folder (default: ``<out>.state``; none when ``out`` is None).
         decisions: a filled-in review.xlsx whose decisions are applied and remembered.
+        split_desa: ministry update files per desa (default: per kabupaten).
 
     Raises:
         UsageError, InputError: as :func:`validate`; InputError also when the register is unusable.
@@ -323,14 +327,14 @@ def run(
         with output_lock(Path(out)):
             return _run(inputs, register, Path(out), lang=lang, overwrite=overwrite, today=today, progress=progress,
                         schema=schema, settings=settings, full_ids=full_ids, coverage=coverage, workers=workers,
-                        period=period, state=state, decisions=decisions)
+                        period=period, state=state, decisions=decisions, split_desa=split_desa)
     return _run(inputs, register, None, lang=lang, overwrite=overwrite, today=today, progress=progress,
                 schema=schema, settings=settings, full_ids=full_ids, coverage=coverage, workers=workers, period=period,
-                state=state, decisions=decisions)
+                state=state, decisions=decisions, split_desa=split_desa)
 
 
 def _run(inputs, register, out, *, lang, overwrite, today, progress, schema, settings, full_ids, coverage, workers,
-         period, state, decisions) -> RunReport:
+         period, state, decisions, split_desa) -> RunReport:
     schema = schema or load_schema()
     today = today or dt.date.today()
     if out is not None:
@@ -361,7 +365,10 @@ def _run(inputs, register, out, *, lang, overwrite, today, progress, schema, set
     result.period = period
     result.register = reg
     if out is not None:
-        result.outputs = write_run_outputs(result, Path(out), schema, lang=lang, overwrite=overwrite)
+        run_settings = {"coverage": coverage, "full_nik": full_ids, "period": period, "split_desa": split_desa,
+                        "workers": workers}
+        result.outputs = write_run_outputs(result, Path(out), schema, lang=lang, overwrite=overwrite,
+                                           settings=run_settings, split_desa=split_desa)
     if store is not None:  # remembered only once the outputs are safely in place
         store.record_decisions(new_decisions)
         store.record_processed([(f.file, f.sha256) for f in report.files if f.readable], period)
@@ -507,7 +514,8 @@ def _write_run_tables(
     if result.validation is not None:
         export.write_rows(result.validation, schema, stage / "rows.parquet")
         export.write_issues(result.validation, stage / "issues.csv", lang, schema)
-        outputs += ["rows.parquet", "issues.csv", *fixes]
+        result.validation.issue_table.write_parquet(stage / "issues.parquet")  # for `slrt report` later
+        outputs += ["rows.parquet", "issues.csv", "issues.parquet", *fixes]
         body = export.summarise(result.validation)
     else:
         body = {"totals": {"rows": result.rows.height}}
@@ -530,7 +538,56 @@ def _write_run_tables(
     outputs += ["laporan.xlsx", "laporan.html"]
     body["match"] = {**rec.counts(), "register_rows": result.register_rows}
     body["period"] = result.period
+    body["settings"] = {**(settings or {}), "full_nik": result.full_ids}
     body["outputs"] = outputs + ["summary.json"]
     body["language"] = lang
     export.write_summary(body, stage / "summary.json")
     return body["outputs"]
+
+
+# ---------------------------------------------------------------- reports of an existing run
+
+
+def load_run(folder: str | Path) -> RunReport:
+    """Rebuild a :class:`RunReport` from the files `slrt run` wrote (without the register).
+
+    Raises:
+        UsageError: ``folder`` is not a complete `slrt run` output folder.
+    """
+    folder = Path(folder)
+    names = ("reconciliation", "not_found", "households", "changes")
+    needed = ["rows.parquet", "summary.json", "issues.parquet", *(f"{n}.parquet" for n in names)]
+    missing = [n for n in needed if not (folder / n).is_file()]
+    if missing:
+        raise UsageError("error_not_a_run", path=str(folder), missing=", ".join(missing))
+    summary = json.loads((folder / "summary.json").read_text("utf-8"))
+    rows = pl.read_parquet(folder / "rows.parquet")
+    rec = Reconciliation(*(pl.read_parquet(folder / f"{n}.parquet") for n in names))
+    files = [
+        FileResult(file=f["file"], path=folder / f["file"], sha256=f.get("sha256", ""), size=f.get("size", 0),
+                   format=f.get("format", ""), readable=f.get("readable", True))
+        for f in summary.get("files", [])
+    ]
+    validation = ValidationReport(files=files, table=rows, issue_table=pl.read_parquet(folder / "issues.parquet"),
+                                  schema_version=summary.get("schema_version", ""))
+    settings = summary.get("settings", {})
+    return RunReport(validation=validation, rows=rows, register_rows=summary.get("match", {}).get("register_rows", 0),
+                     reconciliation=rec, period=summary.get("period", ""), full_ids=bool(settings.get("full_nik")))
+
+
+def write_reports(folder: str | Path, *, lang: str = "id") -> list[str]:
+    """(Re)write laporan.xlsx and laporan.html of an existing run folder, each file atomically."""
+    folder = Path(folder)
+    with output_lock(folder):
+        result = load_run(folder)
+        written = []
+        for name, writer in (("laporan.xlsx", write_workbook), ("laporan.html", write_html)):
+            tmp = folder / f".{name}.tmp-{os.getpid()}"
+            try:
+                writer(tmp, result, lang=lang)
+                os.chmod(tmp, 0o600)
+                os.replace(tmp, folder / name)
+            finally:
+                tmp.unlink(missing_ok=True)
+            written.append(name)
+    return written

@@ -181,3 +181,32 @@ def test_changes_leave_out_non_changes_and_mark_spelling_variants(parquet_run):
     for old, new in changes.filter(pl.col("field") == "alamat").select("nilai_dtks", "nilai_desa").iter_rows():
         strip = lambda s: re.sub(r"[^0-9A-Z]", "", re.sub(r"\b(RT|RW)\.?\s*\d+", "", (s or "").upper()))  # noqa: E731
         assert strip(old) != strip(new)
+
+
+def test_report_rewrites_the_reports_of_an_existing_run(parquet_run, tmp_path):
+    import shutil
+
+    import openpyxl
+
+    src, body = parquet_run
+    folder = tmp_path / "salinan"
+    shutil.copytree(src, folder)
+    before = (folder / "reconciliation.parquet").read_bytes()
+    res = runner.invoke(app, ["report", str(folder), "--lang", "en", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["outputs"] == ["laporan.xlsx", "laporan.html"]
+    wb = openpyxl.load_workbook(folder / "laporan.xlsx")
+    assert wb.sheetnames[0] == "Summary"
+    assert "Verification report" in (folder / "laporan.html").read_text() or "<svg" in (folder / "laporan.html").read_text()
+    assert (folder / "reconciliation.parquet").read_bytes() == before  # data files untouched
+    bad = runner.invoke(app, ["report", str(tmp_path)])
+    assert bad.exit_code == 2
+
+
+def test_split_desa(tmp_path):
+    out = tmp_path / "o"
+    res = runner.invoke(app, ["run", "-r", str(SAMPLE / "register" / "dtks.parquet"), str(SAMPLE / "desa"),
+                              "--out", str(out), "--split-desa", "-q"])
+    assert res.exit_code == 0
+    manifest = json.loads((out / "kirim" / "manifest.json").read_text())
+    assert all(len(Path(f["path"]).parts) == 3 for f in manifest["files"])  # kab/desa/file

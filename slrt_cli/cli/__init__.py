@@ -8,6 +8,7 @@ import typer
 
 from slrt_cli import __version__
 from slrt_cli.cli.commands import config as _config
+from slrt_cli.cli.commands import report as _report
 from slrt_cli.cli.commands import run as _run
 from slrt_cli.cli.commands import schema as _schema
 from slrt_cli.cli.commands import template as _template
@@ -47,6 +48,7 @@ def _root(
 app.command("validate", help=_validate.HELP, no_args_is_help=True)(_validate.validate_command)
 app.command("run", help=_run.RUN_HELP, no_args_is_help=True)(_run.run_command)
 app.command("match", help=_run.MATCH_HELP, no_args_is_help=True)(_run.match_command)
+app.command("report", help=_report.HELP, no_args_is_help=True)(_report.report_command)
 app.command("template", help=_template.HELP, no_args_is_help=True)(_template.template_command)
 app.add_typer(_schema.app, name="schema", help=_schema.HELP)
 app.add_typer(_config.app, name="config", help="Berkas konfigurasi: slrt config show.\n\nContoh: slrt config show --config bulan.toml\n\n" + EXIT_CODES_HELP)

@@ -73,3 +73,4 @@ Decisions = Annotated[
     Optional[Path],
     typer.Option("--decisions", help="review.xlsx berisi keputusan pemeriksa (kolom keputusan: sama/beda).", dir_okay=False),
 ]
+SplitDesa = Annotated[bool, typer.Option("--split-desa", help="Berkas kiriman kementerian dipecah per desa (bawaan: per kabupaten).")]

@@ -48,6 +48,7 @@ def run_command(
     full_nik: o.FullNik = False,
     coverage: o.Coverage = "household",
     workers: o.Workers = 1,
+    split_desa: o.SplitDesa = False,
     fail_on: o.FailOn = "",
     state: o.State = None,
     decisions: o.Decisions = None,
@@ -129,7 +130,7 @@ def _run(*, settings: dict, common: Common) -> None:
         report = run(settings["inputs"], settings["register"], out, lang=common.lang, overwrite=settings["overwrite"],
                      full_ids=settings["full_nik"], coverage=settings["coverage"], workers=settings["workers"],
                      settings=match_settings, period=settings["period"], state=settings["state"] or None,
-                     decisions=settings["decisions"] or None)
+                     decisions=settings["decisions"] or None, split_desa=settings["split_desa"])
     except InputError as exc:
         validation = getattr(exc, "report", None)
         if validation is None:

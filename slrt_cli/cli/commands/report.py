@@ -1,0 +1,44 @@
+"""`slrt report`: (re)write the operator's reports of an existing run folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from slrt_cli.cli import options as o
+from slrt_cli.cli.output import Common, handle_errors
+from slrt_cli.i18n import t
+
+HELP = f"""Tulis ulang laporan.xlsx dan laporan.html dari folder hasil `slrt run` yang sudah ada
+(mis. dalam bahasa lain), tanpa membaca ulang berkas desa atau DTKS.
+
+Contoh: slrt report hasil --lang en
+
+{o.EXIT_CODES_HELP}
+"""
+
+
+def report_command(
+    folder: o.Annotated[Path, typer.Argument(help="Folder hasil `slrt run`.", show_default=False, file_okay=False)],
+    lang: o.Lang = "id",
+    quiet: o.Quiet = False,
+    verbose: o.Verbose = 0,
+    debug: o.Debug = False,
+    log_file: o.LogFile = None,
+    json_out: o.Json = False,
+    no_color: o.NoColor = False,
+) -> None:
+    common = Common(lang, quiet, verbose, debug, log_file, json_out, no_color)
+    _report(folder=folder, common=common)
+
+
+@handle_errors
+def _report(*, folder: Path, common: Common) -> None:
+    from slrt_cli.pipeline import write_reports
+
+    written = write_reports(folder, lang=common.lang)
+    if common.json:
+        common.emit_json({"ok": True, "exit_code": 0, "out": str(folder), "outputs": written})
+    else:
+        common.say(t("summary_outputs_plain", path=str(folder)))
