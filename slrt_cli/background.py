@@ -23,21 +23,46 @@ def alongside(func: Callable[..., Any], *args: Any) -> Iterator[None]:
         >>> with alongside(print, "child"):      # doctest: +SKIP
         ...     work_in_the_parent()
     """
+    with alongside_each(func, [args]):
+        yield
+
+
+@contextmanager
+def alongside_each(func: Callable[..., Any], jobs: list[tuple]) -> Iterator[None]:
+    """One child per job (``func(*job)``) during the ``with`` block; all waited for at the end."""
     if not hasattr(os, "fork") or os.environ.get("SLRT_NO_FORK"):
         yield
-        func(*args)
+        for job in jobs:
+            func(*job)
         return
-    pid = os.fork()
-    if pid == 0:  # child: do the work, then leave without running the parent's cleanup
-        code = 1
-        try:
-            func(*args)
-            code = 0
-        finally:
-            os._exit(code)
+    pids = []
+    for job in jobs:
+        pid = os.fork()
+        if pid == 0:  # child: do the work, then leave without running the parent's cleanup
+            code = 1
+            try:
+                func(*job)
+                code = 0
+            finally:
+                os._exit(code)
+        pids.append(pid)
+    failed = False
     try:
         yield
     finally:
-        _, status = os.waitpid(pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
+        for pid in pids:
+            _, status = os.waitpid(pid, 0)
+            failed |= os.waitstatus_to_exitcode(status) != 0
+    if failed:
         raise BackgroundError("background writer failed")
+
+
+def balanced(items: list, weight: Callable[[Any], int], parts: int) -> list[list]:
+    """Split ``items`` into ``parts`` lists of similar total weight (largest first, greedy)."""
+    bins: list[list] = [[] for _ in range(max(parts, 1))]
+    loads = [0] * len(bins)
+    for item in sorted(items, key=weight, reverse=True):
+        i = loads.index(min(loads))
+        bins[i].append(item)
+        loads[i] += weight(item)
+    return [b for b in bins if b]

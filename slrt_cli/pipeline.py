@@ -18,7 +18,7 @@ import polars as pl
 
 from slrt_cli import export
 from slrt_cli.atomic import check_target, staged_dir
-from slrt_cli.background import alongside
+from slrt_cli.background import alongside, alongside_each, balanced
 from slrt_cli.errors import InputError, UsageError
 from slrt_cli.io.readers import collect_inputs, read_file
 from slrt_cli.io.register import read_register
@@ -185,7 +185,8 @@ def write_validation_outputs(
     """Write rows.parquet, issues.csv, the fix-files and summary.json into ``out``, as a whole."""
     with staged_dir(out, overwrite) as stage:
         prepared = prepare_fix_files(report, stage, schema, lang)
-        with alongside(write_prepared, prepared):  # workbooks in a child, data files here
+        halves = [(part,) for part in balanced(prepared, lambda f: len(f.rows), 2)]
+        with alongside_each(write_prepared, halves):  # workbooks in two children, data files here
             export.write_rows(report, schema, stage / "rows.parquet")
             export.write_issues(report, stage / "issues.csv", lang, schema)
         fixes = [str(f.target.relative_to(stage)) for f in prepared]

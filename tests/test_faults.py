@@ -100,3 +100,12 @@ def test_background_writer_failure_is_not_published(tmp_path, monkeypatch):
     with alongside(done.append, 1):
         pass
     assert done == [1]
+
+
+def test_balanced_split():
+    from slrt_cli.background import balanced
+
+    parts = balanced([9, 1, 5, 5, 3, 7], weight=lambda x: x, parts=2)
+    assert sorted(sum(p) for p in parts) == [15, 15]
+    assert sorted(x for p in parts for x in p) == [1, 3, 5, 5, 7, 9]
+    assert balanced([], weight=lambda x: x, parts=2) == []
