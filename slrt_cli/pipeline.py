@@ -28,6 +28,8 @@ from slrt_cli.match import MatchSettings, match, normalise_names
 from slrt_cli.model import (
     ERROR,
     REJECTED,
+    SheetTable,
+    SourceColumn,
     WARNING,
     FileResult,
     Issue,
@@ -78,18 +80,36 @@ def read_inputs(
 
 
 def normalise_files(files: list[FileResult], schema: Schema, today: dt.date) -> pl.DataFrame:
-    """Normalise every sheet and stack them into one batch (canonical columns always present)."""
-    frames = []
+    """Normalise every sheet and stack them into one batch (canonical columns always present).
+
+    Sheets with the same mapped columns (and code lists) are normalised together in one
+    frame: the rules are row by row, and a hundred small frames cost far more than one.
+    """
+    groups: dict[tuple, list[tuple[FileResult, SheetTable]]] = {}
     for f in files:
         for sheet in f.sheets:
-            frame = normalise_sheet(sheet, schema, today=today)
-            frames.append(
-                frame.with_columns(
-                    pl.lit(f.file).alias("source_file"),
-                    pl.lit(sheet.sheet).alias("source_sheet"),
-                    pl.lit("no_kk" in frame.columns).alias("_has_no_kk"),
-                )
-            )
+            signature = tuple((c.key, c.codelist) for c in sheet.columns if not c.key.startswith("x:"))
+            groups.setdefault(signature, []).append((f, sheet))
+    frames = []
+    for members in groups.values():
+        first = members[0][1]
+        extras: dict[str, SourceColumn] = {}
+        for _, sheet in members:
+            for c in sheet.columns:
+                if c.key.startswith("x:"):
+                    extras.setdefault(c.key, c)
+        columns = [c for c in first.columns if not c.key.startswith("x:")] + list(extras.values())
+        data = pl.concat([sheet.data for _, sheet in members], how="diagonal_relaxed")
+        table = SheetTable(first.file, first.path, first.sheet, first.header_rows, columns, data)
+        frame = normalise_sheet(table, schema, today=today)
+        labels = pl.DataFrame(
+            {
+                "source_file": [f.file for f, sheet in members for _ in range(sheet.data.height)],
+                "source_sheet": [sheet.sheet for _, sheet in members for _ in range(sheet.data.height)],
+            },
+            schema={"source_file": pl.Utf8, "source_sheet": pl.Utf8},
+        )
+        frames.append(frame.hstack(labels).with_columns(pl.lit("no_kk" in frame.columns).alias("_has_no_kk")))
     if frames:
         batch = pl.concat(frames, how="diagonal_relaxed")
     else:
