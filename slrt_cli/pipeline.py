@@ -527,6 +527,23 @@ def write_run_outputs(
     return outputs
 
 
+def counts_per_desa(rec: Reconciliation) -> dict[str, dict[str, int]]:
+    """kode_desa -> counts by outcome and by verivali status, plus register persons not found."""
+    out: dict[str, dict[str, int]] = {}
+    r = rec.reconciliation.with_columns(pl.col("kode_desa").fill_null("tanpa_desa"))
+    for desa, outcome, n in r.group_by(["kode_desa", "outcome"]).len().sort(["kode_desa", "outcome"]).iter_rows():
+        out.setdefault(desa, {})[outcome] = n
+    for desa, status, n in (
+        r.filter(pl.col("status_verivali").is_not_null())
+        .group_by(["kode_desa", "status_verivali"]).len().sort(["kode_desa", "status_verivali"]).iter_rows()
+    ):
+        out.setdefault(desa, {})[status] = n
+    nf = rec.not_found.with_columns(pl.col("kode_desa").fill_null("tanpa_desa"))
+    for desa, n in nf.group_by("kode_desa").len().sort("kode_desa").iter_rows():
+        out.setdefault(desa, {})["not_found"] = n
+    return dict(sorted(out.items()))
+
+
 def _write_run_tables(
     result: RunReport, stage: Path, schema: Schema, lang: str, settings: dict | None, split_desa: bool,
     fixes: list[str],
@@ -558,6 +575,7 @@ def _write_run_tables(
     write_html(stage / "laporan.html", result, lang=lang)
     outputs += ["laporan.xlsx", "laporan.html"]
     body["match"] = {**rec.counts(), "register_rows": result.register_rows}
+    body["match_per_desa"] = counts_per_desa(rec)
     body["period"] = result.period
     body["settings"] = {**(settings or {}), "full_nik": result.full_ids}
     body["outputs"] = outputs + ["summary.json"]

@@ -210,3 +210,21 @@ def test_split_desa(tmp_path):
     assert res.exit_code == 0
     manifest = json.loads((out / "kirim" / "manifest.json").read_text())
     assert all(len(Path(f["path"]).parts) == 3 for f in manifest["files"])  # kab/desa/file
+
+
+def test_summary_json_has_every_count_per_desa_and_settings(parquet_run):
+    out, _ = parquet_run
+    summary = json.loads((out / "summary.json").read_text())
+    per_desa = summary["match_per_desa"]
+    rec = pl.read_parquet(out / "reconciliation.parquet")
+    assert sum(v.get(k, 0) for v in per_desa.values() for k in ("matched", "review", "new", "rejected", "duplicate")) == rec.height
+    assert sum(v.get("not_found", 0) for v in per_desa.values()) == summary["match"]["not_found"]
+    assert summary["settings"]["coverage"] == "household"
+    assert all(len(f["sha256"]) == 64 for f in summary["files"])
+
+
+def test_outputs_are_readable_by_the_owner_only(parquet_run):
+    out, _ = parquet_run
+    assert out.stat().st_mode & 0o777 == 0o700
+    for p in out.rglob("*"):
+        assert p.stat().st_mode & 0o777 == (0o700 if p.is_dir() else 0o600), p
