@@ -22,6 +22,8 @@ from pathlib import Path
 
 import polars as pl
 
+from slrt_cli.schemas import Schema
+
 PROCESSED = "processed.csv"
 DECISIONS = "decisions.parquet"
 DECISION_VALUES = ("sama", "beda")
@@ -119,3 +121,50 @@ class State:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+# ---- decisions read from review.xlsx, checked against this batch
+
+
+def resolve_decisions(
+    raw: pl.DataFrame, rows: pl.DataFrame, register: pl.DataFrame, period: str, schema: Schema
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Check decisions read from review.xlsx against this batch; return (valid decisions, issues)."""
+    keys = ["source_file", "source_sheet", "source_row"]
+    current = rows.select(keys).with_columns(row_keys(rows))
+    raw = raw.with_columns(pl.col("source_sheet").fill_null(""))
+    joined = raw.join(current.with_columns(pl.col("source_sheet").fill_null("")), on=keys, how="left")
+    known_person = pl.col("person_id").is_in(register["person_id"].implode())
+    detail = (
+        pl.when(~pl.col("keputusan").is_in(list(DECISION_VALUES)))
+        .then(pl.format("nilai '{}' bukan sama/beda", pl.col("keputusan")))
+        .when(pl.col("row_key").is_null())
+        .then(pl.lit("baris desa itu tidak ada lagi di kiriman ini"))
+        .when(~known_person)
+        .then(pl.lit("person_id tidak ada di DTKS/DTSEN"))
+    )
+    checked = joined.with_columns(detail.alias("_bad"))
+    bad = checked.filter(pl.col("_bad").is_not_null()).select(
+        pl.lit("DECISION_INVALID").alias("code"), pl.lit(schema.severity("DECISION_INVALID")).alias("severity"),
+        pl.lit("review.xlsx").alias("file"), pl.lit("").alias("sheet"), pl.col("review_row").alias("row"),
+        pl.lit("keputusan").alias("column"), pl.col("keputusan").alias("value"),
+        pl.struct(pl.col("review_row").cast(pl.Utf8).alias("row"), pl.col("_bad").alias("detail"))
+        .struct.json_encode().alias("params"),
+    )
+    good = checked.filter(pl.col("_bad").is_null()).select(
+        "row_key", "person_id", "keputusan", pl.lit(period).alias("period"), *keys
+    )
+    return good.cast(DECISION_SCHEMA), bad
+
+
+def decisions_for(rows: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataFrame:
+    """Decisions (kept or new) that concern rows of this batch: row keys, person_id, keputusan."""
+    keys = ["source_file", "source_sheet", "source_row"]
+    if not decisions.height:
+        return pl.DataFrame(schema={"source_file": pl.Utf8, "source_sheet": pl.Utf8, "source_row": pl.Int64,
+                                    "person_id": pl.Utf8, "keputusan": pl.Utf8})
+    latest = decisions.unique(["row_key", "person_id"], keep="last")
+    current = rows.select(keys).with_columns(row_keys(rows))
+    return current.join(latest.select("row_key", "person_id", "keputusan"), on="row_key").select(
+        keys + ["person_id", "keputusan"]
+    )
