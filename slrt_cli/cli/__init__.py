@@ -19,7 +19,7 @@ app = typer.Typer(
     name="slrt",
     help=(
         "slrt: periksa dan padankan berkas verivali SLRT/Puskesos dengan DTKS/DTSEN.\n\n"
-        "Contoh: slrt validate sample_data/desa --out hasil\n\n" + EXIT_CODES_HELP
+        "Contoh: slrt run --register sample_data/register/dtks_siksng.csv sample_data/desa --out hasil\n\n" + EXIT_CODES_HELP
     ),
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,

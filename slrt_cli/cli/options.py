@@ -25,8 +25,10 @@ Inputs = Annotated[
 ]
 
 EXIT_CODES_HELP = (
-    "Kode keluar / exit codes: 0 selesai tanpa kesalahan; 1 selesai, ada baris/berkas bermasalah "
-    "(hasil tetap ditulis); 2 salah pemakaian; 3 masukan tidak dapat dipakai; 4 kesalahan internal."
+    "Kode keluar / exit codes: 0 selesai; 1 selesai tetapi ada yang perlu perhatian (validate: baris/berkas "
+    "dengan kesalahan; run/match: hanya bila --fail-on memintanya); 2 salah pemakaian atau konfigurasi "
+    "(juga: folder hasil sedang dipakai proses lain); 3 masukan tidak dapat dipakai (tidak ada berkas yang "
+    "terbaca, DTKS tidak terbaca); 4 kesalahan internal."
 )
 Register = Annotated[
     list[Path],

@@ -19,7 +19,10 @@ lalu rekonsiliasi.
 Selain hasil `slrt validate`, folder hasil berisi reconciliation.csv (satu baris per baris data:
 cocok, perlu diperiksa, baru, ganda, ditolak, dengan alasannya), not_found.csv (orang DTKS yang
 tidak ada di berkas mana pun), households.csv (per rumah tangga DTKS yang tersentuh) dan
-changes.csv (perbedaan isian desa dengan DTKS), masing-masing juga sebagai .parquet.
+changes.csv (perbedaan isian desa dengan DTKS), masing-masing juga sebagai .parquet; review.xlsx
+(pasangan yang perlu diperiksa: isi kolom keputusan sama/beda lalu jalankan lagi dengan
+--decisions); laporan.xlsx dan laporan.html (laporan bulan ini) dan kirim/ (berkas untuk
+Kemensos/Pusdatin dengan manifest.json).
 
 Contoh: slrt run --register sample_data/register/dtks_siksng.csv sample_data/desa --out hasil
 
