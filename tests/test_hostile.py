@@ -18,7 +18,12 @@ from conftest import build_messy_folder
 from slrt_cli.pipeline import validate
 from test_readers import _cfb
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "spreadsheets"
+# shared/ sits beside the checkout (CI clones main next to it); /work/shared on the workstation
+CORPUS = next(
+    (p for p in (Path(__file__).resolve().parents[2] / "shared" / "corpus" / "spreadsheets",
+                 Path("/work/shared/corpus/spreadsheets")) if p.is_dir()),
+    Path(__file__).resolve().parents[2] / "shared" / "corpus" / "spreadsheets",
+)
 GOOD_ROWS = 8  # rows of build_messy_folder's two readable files
 
 

@@ -24,7 +24,12 @@ from slrt_cli.io.sniff import cfb_stream_names, decode_text, sniff_delimiter
 from slrt_cli.model import FileResult, SheetTable
 from slrt_cli.schemas import load_schema
 
-CORPUS = Path("/work/shared/corpus/spreadsheets")
+# shared/ sits beside the checkout (CI clones main next to it); /work/shared on the workstation
+CORPUS = next(
+    (p for p in (Path(__file__).resolve().parents[2] / "shared" / "corpus" / "spreadsheets",
+                 Path("/work/shared/corpus/spreadsheets")) if p.is_dir()),
+    Path(__file__).resolve().parents[2] / "shared" / "corpus" / "spreadsheets",
+)
 NIK1, NIK2, NIK3 = "3201014508900001", "3201014508900002", "3201014508900003"
 
 
