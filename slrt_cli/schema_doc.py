@@ -136,6 +136,7 @@ def _field_doc(schema: Schema, name: str) -> dict[str, Any]:
         "label_id": f.label_id,
         "label_en": f.label_en,
         "help_id": f.help_id,
+        "help_en": f.help_en,
         "required": f.required,
         "identity": f.identity,
         "level": f.level,
@@ -176,8 +177,7 @@ def field_rows(doc: dict[str, Any], lang: str = "id") -> list[list[str]]:
         marks = [h[k] for k in ("required", "identity") if f[k]]
         kind = kind_label(f["kind"], lang) + (f"; {', '.join(marks)}" if marks else "")
         row = [f["name"], f["label_en"] if lang == "en" else f["label_id"], kind, f["codelist"] or ""]
-        if lang == "id":  # fields.toml has the explanation in Bahasa only
-            row.append(f["help_id"])
+        row.append(f["help_en"] or f["help_id"] if lang == "en" else f["help_id"])
         rows.append(row)
     return rows
 
@@ -185,7 +185,7 @@ def field_rows(doc: dict[str, Any], lang: str = "id") -> list[list[str]]:
 def field_headings(lang: str = "id") -> list[str]:
     h = HEADINGS[lang]
     cols = [h["field"], h["label"], h["kind"], h["codelist"]]
-    return cols + [h["help"]] if lang == "id" else cols
+    return cols + [h["help"]]
 
 
 def alias_rows(doc: dict[str, Any]) -> list[list[str]]:

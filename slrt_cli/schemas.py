@@ -52,6 +52,7 @@ class Field:
     label_id: str
     label_en: str
     help_id: str = ""
+    help_en: str = ""
     codelist: str | None = None
     identity: bool = False
     required: bool = False
@@ -62,6 +63,9 @@ class Field:
 
     def label(self, lang: str) -> str:
         return self.label_en if lang == "en" else self.label_id
+
+    def help(self, lang: str) -> str:
+        return (self.help_en or self.help_id) if lang == "en" else self.help_id
 
 
 @dataclass

@@ -277,7 +277,7 @@ class _Builder:
 
     def _validation(self, fld: Field, auto: bool) -> dict:
         tx = self.tx
-        message = tx["auto"] if auto else fld.help_id
+        message = tx["auto"] if auto else fld.help(self.lang)
         v: dict = {"validate": "any"}
         if auto:
             pass
@@ -366,7 +366,7 @@ class _Builder:
             g.write_string(row, c, title, self.fmt["guide_head"])
         for fld in self.fields:
             row += 1
-            self._guide_row(row, [fld.label(self.lang), fld.help_id, self._allowed(fld)])
+            self._guide_row(row, [fld.label(self.lang), fld.help(self.lang), self._allowed(fld)])
         g.write_string(row + 2, 0, self._made_by())
 
     def _guide_row(self, row: int, texts: list[str]) -> None:

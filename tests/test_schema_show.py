@@ -76,7 +76,9 @@ def test_rows_for_the_tables():
     rows = field_rows(doc, "id")
     assert len(rows) == len(doc["fields"]) and all(len(r) == 5 for r in rows)
     assert rows[[r[0] for r in rows].index("nama")][2] == "nama orang; wajib, identitas"
-    assert all(len(r) == 4 for r in field_rows(doc, "en"))
+    en = field_rows(doc, "en")
+    assert all(len(r) == 5 for r in en)
+    assert en[[r[0] for r in en].index("nik")][4].startswith("16 digits")  # explained in English
     aliases = dict(alias_rows(doc))
     assert "IDARTBDT" in aliases["person_id"]
 
