@@ -7,7 +7,6 @@ write outputs. Each step is a module of its own; this one only wires them.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
@@ -22,8 +21,7 @@ from slrt_cli.atomic import check_target, staged_dir
 from slrt_cli.background import alongside, alongside_each, balanced
 from slrt_cli.errors import InputError, UsageError
 from slrt_cli.io.readers import collect_inputs, read_file
-from slrt_cli import __version__
-from slrt_cli.io.register import read_register, register_files
+from slrt_cli.io.register import read_register
 from slrt_cli.io.decisions import read_decisions
 from slrt_cli.lock import output_lock
 from slrt_cli.match import MatchSettings, match, normalise_names
@@ -301,25 +299,6 @@ def load_register(paths: Sequence[str | Path], schema: Schema, today: dt.date) -
     return frame.drop(drop)
 
 
-def load_register_cached(
-    paths: Sequence[str | Path], schema: Schema, today: dt.date, store: State | None
-) -> pl.DataFrame:
-    """:func:`load_register`, reusing the normalised extract kept in the state folder when the
-    register files, the schema and slrt are unchanged (reruns of a month, the review round-trip)."""
-    if store is None:
-        return load_register(paths, schema, today)
-    key = hashlib.sha256(f"{__version__}|{schema.version}|{today.year}".encode())
-    for p in register_files([Path(x) for x in paths]):
-        key.update(export.sha256_of(p).encode())
-    cached = store.register_cache(key.hexdigest())
-    if cached.is_file():
-        log.info("register rows=cached")
-        return pl.read_parquet(cached)
-    frame = load_register(paths, schema, today)
-    store.keep_register(frame, key.hexdigest())
-    return frame
-
-
 def batch_rows(report: ValidationReport, schema: Schema) -> pl.DataFrame:
     """The validated rows exactly as ``rows.parquet`` holds them (the matcher's input)."""
     return report.table.select(export.row_columns(report.table, schema))
@@ -381,8 +360,7 @@ def _run(inputs, register, out, *, lang, overwrite, today, progress, schema, set
     today = today or dt.date.today()
     if out is not None:
         check_target(Path(out), overwrite)
-    store = State(Path(state) if state else default_state_dir(Path(out))) if out is not None or state else None
-    reg = load_register_cached(register, schema, today, store)
+    reg = load_register(register, schema, today)
     try:
         report = validate(inputs, None, lang=lang, today=today, progress=progress, schema=schema)
     except InputError as exc:
@@ -392,6 +370,7 @@ def _run(inputs, register, out, *, lang, overwrite, today, progress, schema, set
         if out is not None:
             write_validation_outputs(report, Path(out), schema, lang=lang, overwrite=overwrite)
         raise
+    store = State(Path(state) if state else default_state_dir(Path(out))) if out is not None or state else None
     if store is not None:
         earlier = store.earlier_periods([(f.file, f.sha256) for f in report.files if f.readable], period)
         report = mark_already_processed(report, earlier, schema)

@@ -3,8 +3,6 @@
 - ``processed.csv``: every input file processed, by SHA-256, with the period it
   was processed in. A file sent again in a later period is reported, not
   counted twice.
-- ``register-<key>.parquet``: the normalised register of the last run, reused while the
-  extract, the schema and slrt are unchanged (the key is their checksum).
 - ``decisions.parquet``: reviewers' decisions on ``review`` pairs. A decision
   is keyed by the *content* of the village row (normalised name, birth date,
   NIK, sex) and the register person, not by file and row number, so that it
@@ -111,19 +109,6 @@ class State:
             .sort(["row_key", "person_id"])
         )
         self._write(DECISIONS, lambda p: merged.write_parquet(p))
-
-    # ---- the normalised register, kept between runs of the same extract
-
-    def register_cache(self, key: str) -> Path:
-        return self.folder / f"register-{key[:32]}.parquet"
-
-    def keep_register(self, frame: pl.DataFrame, key: str) -> None:
-        """Keep one normalised register (the newest); older ones are removed."""
-        name = self.register_cache(key).name
-        self._write(name, lambda p: frame.write_parquet(p, compression="lz4"))
-        for old in self.folder.glob("register-*.parquet"):
-            if old.name != name:
-                old.unlink(missing_ok=True)
 
     def _write(self, name: str, writer) -> None:
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)

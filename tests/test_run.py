@@ -228,18 +228,3 @@ def test_outputs_are_readable_by_the_owner_only(parquet_run):
     assert out.stat().st_mode & 0o777 == 0o700
     for p in out.rglob("*"):
         assert p.stat().st_mode & 0o777 == (0o700 if p.is_dir() else 0o600), p
-
-
-def test_register_is_reused_from_the_state_folder(tmp_path):
-    from slrt_cli.pipeline import run
-
-    out = tmp_path / "hasil"
-    reg = str(SAMPLE / "register" / "dtks_siksng.csv")
-    first = run([SAMPLE / "desa"], [reg], out)
-    cached = list((tmp_path / "hasil.state").glob("register-*.parquet"))
-    assert len(cached) == 1 and cached[0].stat().st_mode & 0o777 == 0o600
-    before = (out / "reconciliation.parquet").read_bytes()
-    second = run([SAMPLE / "desa"], [reg], out, overwrite=True)
-    assert (out / "reconciliation.parquet").read_bytes() == before
-    assert second.register_rows == first.register_rows == 3000
-    assert list((tmp_path / "hasil.state").glob("register-*.parquet")) == cached
