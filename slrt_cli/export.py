@@ -6,14 +6,13 @@ directly), cells that Excel would run as formulas neutralised.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import polars as pl
 
 from slrt_cli import __version__
-from slrt_cli.i18n import t
+from slrt_cli.i18n import issue_messages
 from slrt_cli.model import ERROR, INFO, WARNING, ValidationReport
 from slrt_cli.schemas import Schema
 
@@ -58,20 +57,6 @@ def row_columns(table: pl.DataFrame, schema: Schema) -> list[pl.Expr]:
 
 def write_rows(report: ValidationReport, schema: Schema, path: Path) -> None:
     report.table.select(row_columns(report.table, schema)).write_parquet(path, compression="zstd", statistics=True)
-
-
-def issue_messages(issues: pl.DataFrame, lang: str) -> pl.Series:
-    """Render each issue's message in ``lang`` (rendered once per distinct code+params)."""
-    pairs = issues.select("code", "column", "value", "params").unique()
-    rendered = {
-        (code, column, value, params): t(code, lang=lang, value=value, column=column, **json.loads(params or "{}"))
-        for code, column, value, params in pairs.iter_rows()
-    }
-    return pl.Series(
-        "message",
-        [rendered[r] for r in issues.select("code", "column", "value", "params").iter_rows()],
-        dtype=pl.Utf8,
-    )
 
 
 def label_columns(issues: pl.DataFrame, schema: Schema, lang: str) -> pl.DataFrame:
@@ -154,13 +139,6 @@ def summarise(report: ValidationReport) -> dict:
 def write_summary(body: dict, path: Path) -> None:
     path.write_text(json.dumps(body, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def write_table(frame: pl.DataFrame, stage: Path, name: str) -> list[str]:

@@ -56,6 +56,23 @@ def t(key: str, /, lang: str | None = None, **params: object) -> str:
     return template.format_map(_Blank({k: _fmt(v) for k, v in params.items()}))
 
 
+def issue_messages(issues, lang: str | None = None):
+    """Each issue's message (a polars Series), rendered once per distinct code/column/value/params.
+
+    ``issues`` has the issue-table columns ``code``, ``column``, ``value`` and ``params`` (JSON).
+    """
+    import json
+
+    import polars as pl
+
+    keys = issues.select("code", "column", "value", "params")
+    rendered = {
+        (code, column, value, params): t(code, lang, value=value, column=column, **json.loads(params or "{}"))
+        for code, column, value, params in keys.unique().iter_rows()
+    }
+    return pl.Series("message", [rendered[k] for k in keys.iter_rows()], dtype=pl.Utf8)
+
+
 def _fmt(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.2f}"

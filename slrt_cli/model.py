@@ -18,9 +18,6 @@ ERROR = "error"
 WARNING = "warning"
 INFO = "info"
 
-#: Columns of the issues table, in output order.
-ISSUE_COLUMNS = ["code", "severity", "file", "sheet", "row", "column", "value", "params"]
-
 #: Polars schema of the issues table.
 ISSUE_SCHEMA = {
     "code": pl.Utf8,

@@ -91,7 +91,7 @@ def reconcile(
         pl.coalesce("kode_desa", "_reg_desa").alias("kode_desa"), pl.col("score").round(4)
     ).drop("_reg_desa")
     rec = joined.with_columns(_verivali().alias("status_verivali")).select(
-        [c for c in RECONCILIATION_COLUMNS if c in joined.columns or c == "status_verivali"]
+        RECONCILIATION_COLUMNS
     )
     rec = rec.with_columns(pl.col("nik").pipe(_mask_if(full_ids)), pl.col("no_kk").pipe(_mask_if(full_ids)))
     if coverage == "desa":

@@ -134,9 +134,6 @@ def legacy_kabupaten() -> dict[str, str]:
     return {plain_code(r["old_code"]): plain_code(r["current_code"]) for r in legacy_region_rows()}
 
 
-def known_province(code: str) -> bool:
-    return code in provinces()
-
 
 def known_kabupaten(code: str) -> bool:
     """True for a current kabupaten code or an old one that NIKs still carry."""

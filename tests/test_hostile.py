@@ -4,7 +4,6 @@ issue naming it (and sheet/row where it applies), and the good file beside it is
 from __future__ import annotations
 
 import datetime as dt
-import resource
 import subprocess
 import sys
 import zipfile

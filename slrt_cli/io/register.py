@@ -89,7 +89,7 @@ def read_register(paths: list[Path], schema: Schema) -> SheetTable:
 
 def _is_family_table(t: SheetTable) -> bool:
     keys = set(t.data.columns)
-    return "keluarga_id" in keys and "person_id" not in keys and len(t.data.columns) > 1 and "idsemesta" not in keys
+    return "keluarga_id" in keys and "person_id" not in keys and len(t.data.columns) > 1
 
 
 def _join_families(members: pl.DataFrame, families: pl.DataFrame) -> pl.DataFrame:
@@ -229,8 +229,6 @@ def _mapped(frame: pl.DataFrame, path: Path, schema: Schema, header_line: int) -
         if m and m[0] not in renames.values():
             renames[col] = m[0]
             codelists[m[0]] = m[1]
-    if "idsemesta" in frame.columns and "person_id" not in renames.values():
-        renames["idsemesta"] = "person_id"
     data = frame.select([pl.col(c).alias(k) for c, k in renames.items()]).with_row_index("source_row", offset=header_line + 1)
     data = data.with_columns(pl.col("source_row").cast(pl.Int64))
     columns = [SourceColumn(i, str(i + 1), c, k, k, codelists.get(k)) for i, (c, k) in enumerate(renames.items())]

@@ -28,7 +28,6 @@ autofilter and column widths. Operator text is in :data:`LABELS` (id/en).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from slrt_cli.i18n import t
+from slrt_cli.report.fixfiles import reasons_frame
 from slrt_cli.privacy import mask_id_expr
 from slrt_cli.reference import lookup
 
@@ -366,33 +365,15 @@ def _summary(rows: pl.DataFrame, missing: pl.DataFrame) -> pl.DataFrame:
 
 
 def rejected_reasons(result, lang: str) -> pl.DataFrame:
-    """KEYS -> the errors that rejected each rejected row, one per line."""
+    """KEYS -> the errors that rejected each rejected row, one per line (as in the fix-files)."""
     rec = result.reconciliation.reconciliation
-    rejected = rec.filter(pl.col("outcome") == "rejected").select(
-        pl.col("source_file").alias("file"), pl.col("source_sheet").alias("sheet"), pl.col("source_row").alias("row")
-    )
+    rejected = rec.filter(pl.col("outcome") == "rejected").select(KEYS)
     if result.validation is None or not rejected.height:
         return pl.DataFrame(schema={**{k: rec.schema[k] for k in KEYS}, "masalah": pl.Utf8})
-    issues = result.validation.issue_table.join(rejected, on=["file", "sheet", "row"], how="semi")
-    issues = issues.sort(["file", "sheet", "row", "severity", "code"])  # "error" sorts before "warning"
-    issues = issues.with_columns(_messages(issues, lang).alias("_msg"))
-    issues = issues.with_columns(
-        pl.when(pl.col("column").fill_null("") != "").then("[" + pl.col("column") + "] " + pl.col("_msg"))
-        .otherwise(pl.col("_msg")).alias("_msg")
+    reasons = reasons_frame(result.validation, lang).rename(
+        {"file": "source_file", "sheet": "source_sheet", "row": "source_row", "reasons": "masalah"}
     )
-    return issues.group_by(["file", "sheet", "row"], maintain_order=True).agg(
-        pl.col("_msg").str.join("\n").alias("masalah")
-    ).rename({"file": "source_file", "sheet": "source_sheet", "row": "source_row"})
-
-
-def _messages(issues: pl.DataFrame, lang: str) -> pl.Series:
-    """Each issue's message in ``lang`` (rendered once per distinct code and parameters)."""
-    keys = issues.select("code", "column", "value", "params")
-    rendered = {
-        k: t(k[0], lang=lang, value=k[2], column=k[1], **json.loads(k[3] or "{}"))
-        for k in keys.unique().iter_rows()
-    }
-    return pl.Series("_msg", [rendered[k] for k in keys.iter_rows()], dtype=pl.Utf8)
+    return reasons.join(rejected, on=KEYS, how="semi")
 
 
 # ------------------------------------------------------------------ workbook

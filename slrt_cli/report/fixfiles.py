@@ -9,7 +9,6 @@ the operator's language.
 
 from __future__ import annotations
 
-import json
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from slrt_cli.i18n import t
+from slrt_cli.i18n import issue_messages, t
 from slrt_cli.model import ERROR, FLAGGED, REJECTED, WARNING, FileResult, SheetTable, ValidationReport
 from slrt_cli.schemas import Schema
 
@@ -39,21 +38,12 @@ def reasons_frame(report: ValidationReport, lang: str) -> pl.DataFrame:
     issues = report.issue_table.filter(
         pl.col("row").is_not_null() & pl.col("severity").is_in([ERROR, WARNING])
     )
-    keys = issues.select("code", "column", "value", "params").unique()
-    rendered = keys.with_columns(
-        pl.Series(
-            "_msg",
-            [
-                (f"[{column}] " if column else "")
-                + t(code, lang=lang, value=value, column=column, **json.loads(params or "{}"))
-                for code, column, value, params in keys.iter_rows()
-            ],
-            dtype=pl.Utf8,
-        )
-    )
+    column, message = pl.col("column").fill_null(""), pl.lit(issue_messages(issues, lang))
     return (
-        issues.join(rendered, on=["code", "column", "value", "params"], how="left", nulls_equal=True)
-        .with_columns(pl.col("severity").replace_strict({ERROR: 0, WARNING: 1}, return_dtype=pl.Int8).alias("_sev"))
+        issues.with_columns(
+            pl.when(column != "").then("[" + column + "] " + message).otherwise(message).alias("_msg"),
+            pl.col("severity").replace_strict({ERROR: 0, WARNING: 1}, return_dtype=pl.Int8).alias("_sev"),
+        )
         .sort(["file", "sheet", "row", "_sev", "code"])
         .group_by(["file", "sheet", "row"], maintain_order=True)
         .agg(pl.col("_msg").str.join("\n").alias("reasons"))
@@ -72,12 +62,6 @@ class FixFile:
     sheet_name: str
     rows: list[list]  # each: [row number, (sheet,) cells..., status text, reasons]
 
-
-def write_fix_files(report: ValidationReport, stage: Path, schema: Schema, lang: str = "id") -> list[str]:
-    """Write one fix-file per input file with flagged or rejected rows; return their paths."""
-    prepared = prepare_fix_files(report, stage, schema, lang)
-    write_prepared(prepared)
-    return [str(f.target.relative_to(stage)) for f in prepared]
 
 
 def prepare_fix_files(report: ValidationReport, stage: Path, schema: Schema, lang: str = "id") -> list[FixFile]:

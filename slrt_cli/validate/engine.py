@@ -16,7 +16,6 @@ are re-read from the batch and masked here.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 
 import pandera.polars as pa
@@ -236,8 +235,3 @@ def _statuses(frame: pl.DataFrame, issues: pl.DataFrame, schema: Schema) -> pl.D
         status.alias("status"),
         pl.col("issue_codes").fill_null(pl.lit([], dtype=pl.List(pl.Utf8))),
     ).drop("_err", "_warn")
-
-
-def params_of(row_params: str) -> dict:
-    """Decode the JSON ``params`` of an issue row."""
-    return json.loads(row_params) if row_params else {}
