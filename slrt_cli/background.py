@@ -6,6 +6,7 @@ plain Python data. Where fork is unavailable the work runs inline, after the blo
 
 from __future__ import annotations
 
+import gc
 import os
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
@@ -40,6 +41,7 @@ def alongside_each(func: Callable[..., Any], jobs: list[tuple]) -> Iterator[None
         pid = os.fork()
         if pid == 0:  # child: do the work, then leave without running the parent's cleanup
             code = 1
+            gc.disable()  # a collection would touch (and so copy) every page shared with the parent
             try:
                 func(*job)
                 code = 0

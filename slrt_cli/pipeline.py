@@ -11,6 +11,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Sequence
+from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from slrt_cli import export
 from slrt_cli.atomic import check_target, staged_dir
 from slrt_cli.background import alongside, alongside_each, balanced
 from slrt_cli.errors import InputError, UsageError
-from slrt_cli.io.readers import collect_inputs, read_file
+from slrt_cli.io.parallel import read_many
+from slrt_cli.io.readers import collect_inputs
 from slrt_cli.io.register import read_register
 from slrt_cli.io.decisions import read_decisions
 from slrt_cli.lock import output_lock
@@ -39,8 +41,9 @@ from slrt_cli.model import (
 from slrt_cli.normalise import normalise_sheet
 from slrt_cli.reconcile import Reconciliation, reconcile
 from slrt_cli.report import write_html, write_workbook
+from slrt_cli.report.excel import build_workbook
 from slrt_cli.report.fixfiles import prepare_fix_files, write_prepared
-from slrt_cli.report.review import review_pairs, write_review
+from slrt_cli.report.review import build_review, review_pairs
 from slrt_cli.schemas import Schema, load_schema
 from slrt_cli.uploads import write_uploads
 from slrt_cli.state import DECISION_SCHEMA, State, decisions_for, default_state_dir, resolve_decisions
@@ -52,20 +55,21 @@ Progress = Callable[[str, int, int], None]  # (file name, index, total)
 
 
 def read_inputs(
-    inputs: Sequence[str | Path], schema: Schema, progress: Progress | None = None
-) -> tuple[list[FileResult], list[Issue]]:
-    """Read every input file (folders are searched recursively).
+    inputs: Sequence[str | Path], schema: Schema, progress: Progress | None = None,
+    meanwhile: Callable[[], Any] | None = None,
+) -> tuple[list[FileResult], list[Issue], Any]:
+    """Read every input file (folders are searched recursively), a helper process taking a share
+    when the batch is large (:mod:`slrt_cli.io.parallel`); ``meanwhile()`` runs here in the meantime.
 
     Raises:
         UsageError: a named path does not exist.
     """
     files, issues = collect_inputs([Path(p) for p in inputs])
+    read, extra = read_many(files, schema, progress, meanwhile)
     results: list[FileResult] = []
     seen: dict[str, str] = {}
-    for i, (path, name) in enumerate(files):
-        if progress:
-            progress(name, i, len(files))
-        result = read_file(path, name, schema)
+    for i, result in enumerate(read):
+        name = result.file
         if result.size == 0 or not result.sha256:
             pass  # empty or unopenable files share a hash; they are reported on their own
         elif result.sha256 in seen:
@@ -76,7 +80,7 @@ def read_inputs(
             seen[result.sha256] = name
         results.append(result)
         log.debug("read file=%d/%d sheets=%d readable=%s", i + 1, len(files), len(result.sheets), result.readable)
-    return results, issues
+    return results, issues, extra
 
 
 def normalise_files(files: list[FileResult], schema: Schema, today: dt.date) -> pl.DataFrame:
@@ -166,7 +170,23 @@ def validate(
     today = today or dt.date.today()
     if out is not None:
         check_target(Path(out), overwrite)
-    files, input_issues = read_inputs(inputs, schema, progress)
+    report, _ = _validated(inputs, schema, today, progress)
+    if out is not None:
+        with output_lock(Path(out)):
+            report.outputs = write_validation_outputs(report, Path(out), schema, lang=lang, overwrite=overwrite)
+    if not any(f.readable for f in report.files):
+        err = InputError("error_no_input", paths=", ".join(str(p) for p in inputs))
+        err.report = report
+        raise err
+    return report
+
+
+def _validated(
+    inputs: Sequence[str | Path], schema: Schema, today: dt.date, progress: Progress | None,
+    meanwhile: Callable[[], Any] | None = None,
+) -> tuple[ValidationReport, Any]:
+    """Read, normalise and validate (nothing written); also what ``meanwhile()`` returned."""
+    files, input_issues, extra = read_inputs(inputs, schema, progress, meanwhile)
     batch = normalise_files(files, schema, today)
     result = validate_batch(batch, schema, column_titles(files), today=today)
     file_issues = input_issues + [i for f in files for i in f.issues] + [
@@ -189,14 +209,7 @@ def validate(
         issues.height,
         issues.filter(pl.col("severity") == ERROR).height,
     )
-    if out is not None:
-        with output_lock(Path(out)):
-            report.outputs = write_validation_outputs(report, Path(out), schema, lang=lang, overwrite=overwrite)
-    if not any(f.readable for f in files):
-        err = InputError("error_no_input", paths=", ".join(str(p) for p in inputs))
-        err.report = report
-        raise err
-    return report
+    return report, extra
 
 
 def write_validation_outputs(
@@ -360,16 +373,14 @@ def _run(inputs, register, out, *, lang, overwrite, today, progress, schema, set
     today = today or dt.date.today()
     if out is not None:
         check_target(Path(out), overwrite)
-    reg = load_register(register, schema, today)
-    try:
-        report = validate(inputs, None, lang=lang, today=today, progress=progress, schema=schema)
-    except InputError as exc:
-        report = getattr(exc, "report", None)
-        if report is None:
-            raise
+    # the register is loaded here while a helper process starts reading the villages' files
+    report, reg = _validated(inputs, schema, today, progress, lambda: load_register(register, schema, today))
+    if not any(f.readable for f in report.files):
         if out is not None:
             write_validation_outputs(report, Path(out), schema, lang=lang, overwrite=overwrite)
-        raise
+        err = InputError("error_no_input", paths=", ".join(str(p) for p in inputs))
+        err.report = report
+        raise err
     store = State(Path(state) if state else default_state_dir(Path(out))) if out is not None or state else None
     if store is not None:
         earlier = store.earlier_periods([(f.file, f.sha256) for f in report.files if f.readable], period)
@@ -381,15 +392,23 @@ def _run(inputs, register, out, *, lang, overwrite, today, progress, schema, set
         new_decisions, bad = resolve_decisions(read_decisions(Path(decisions)), rows, reg, period, schema)
         report.issue_table = pl.concat([report.issue_table, bad])
     applied = decisions_for(rows, pl.concat([known, new_decisions]))
-    result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, applied)
-    result.validation = report
-    result.period = period
-    result.register = reg
-    if out is not None:
-        run_settings = {"coverage": coverage, "full_nik": full_ids, "period": period, "split_desa": split_desa,
-                        "workers": workers}
-        result.outputs = write_run_outputs(result, Path(out), schema, lang=lang, overwrite=overwrite,
-                                           settings=run_settings, split_desa=split_desa)
+
+    def linked() -> RunReport:
+        result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, applied)
+        result.validation, result.period, result.register = report, period, reg
+        return result
+
+    if out is None:
+        result = linked()
+    else:
+        with staged_dir(Path(out), overwrite) as stage:
+            prepared = prepare_fix_files(report, stage, schema, lang)
+            with alongside(write_prepared, prepared):  # the villages' fix-files are written while we match
+                result = linked()
+                run_settings = {"coverage": coverage, "full_nik": full_ids, "period": period,
+                                "split_desa": split_desa, "workers": workers}
+                fixes = [str(f.target.relative_to(stage)) for f in prepared]
+                result.outputs = _write_run_tables(result, stage, schema, lang, run_settings, split_desa, fixes)
     if store is not None:  # remembered only once the outputs are safely in place
         store.record_decisions(new_decisions)
         store.record_processed([(f.file, f.sha256) for f in report.files if f.readable], period)
@@ -505,6 +524,26 @@ def _write_run_tables(
     fixes: list[str],
 ) -> list[str]:
     outputs: list[str] = []
+    # the two workbooks are built here and written to disk (half their cost) by a child meanwhile
+    books = [build_workbook(stage / "laporan.xlsx", result, lang=lang)]  # full ids and period follow the run
+    if result.register is not None:
+        pairs = review_pairs(result.reconciliation.reconciliation, result.rows, result.register,
+                             full_ids=result.full_ids)
+        books.append(build_review(stage / "review.xlsx", pairs, lang=lang))
+    with alongside(_close_all, books):
+        outputs = _write_run_data(result, stage, schema, lang, settings, split_desa, fixes, outputs)
+    return outputs
+
+
+def _close_all(books: list) -> None:
+    for book in books:
+        book.close()
+
+
+def _write_run_data(
+    result: RunReport, stage: Path, schema: Schema, lang: str, settings: dict | None, split_desa: bool,
+    fixes: list[str], outputs: list[str],
+) -> list[str]:
     if result.validation is not None:
         export.write_rows(result.validation, schema, stage / "rows.parquet")
         export.write_issues(result.validation, stage / "issues.csv", lang, schema)
@@ -522,12 +561,9 @@ def _write_run_tables(
     ):
         outputs += export.write_table(frame, stage, name)
     if result.register is not None:
-        pairs = review_pairs(rec.reconciliation, result.rows, result.register, full_ids=result.full_ids)
-        write_review(stage / "review.xlsx", pairs, lang=lang)
         outputs.append("review.xlsx")
     outputs += write_uploads(stage / "kirim", result, period=result.period, settings=settings or {},
                              split_desa=split_desa, schema=schema)
-    write_workbook(stage / "laporan.xlsx", result, lang=lang)  # full ids and period follow the run
     write_html(stage / "laporan.html", result, lang=lang)
     outputs += ["laporan.xlsx", "laporan.html"]
     body["match"] = {**rec.counts(), "register_rows": result.register_rows}

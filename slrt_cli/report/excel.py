@@ -276,7 +276,7 @@ def write_workbook(
     period: str | None = None,
     run_date: dt.date | None = None,
 ) -> None:
-    """Write the operator's workbook (``laporan.xlsx``).
+    """Write the operator's workbook (``laporan.xlsx``): :func:`build_workbook`, then close it.
 
     Args:
         path: the .xlsx file to write (replaced if it exists).
@@ -291,6 +291,23 @@ def write_workbook(
     Example:
         >>> r = run(["sample_data/desa"], ["sample_data/register/dtks.parquet"])  # doctest: +SKIP
         >>> write_workbook("laporan.xlsx", r)                                      # doctest: +SKIP
+    """
+    build_workbook(path, result, lang=lang, full_ids=full_ids, period=period, run_date=run_date).close()
+
+
+def build_workbook(
+    path: str | Path,
+    result,
+    *,
+    lang: str = "id",
+    full_ids: bool | None = None,
+    period: str | None = None,
+    run_date: dt.date | None = None,
+) -> xlsxwriter.Workbook:
+    """The workbook of :func:`write_workbook`, every cell in place but not yet written to disk.
+
+    ``close()`` writes the file. It is pure Python (no polars), so a forked child can do it
+    while this process goes on (:mod:`slrt_cli.background`): it is half of the cost.
     """
     if lang not in LABELS:
         raise ValueError(f"unknown language {lang!r}")
@@ -309,7 +326,7 @@ def write_workbook(
         frame = _sheet_frame(rows, month.missing, categories, lang)
         _data_sheet(wb, fmt, label(f"sheet_{key}", lang), label(f"about_{key}", lang), frame, columns, lang)
     _changes_sheet(wb, fmt, result, month, lang, full_ids)
-    wb.close()
+    return wb
 
 
 def period_label(day: dt.date, lang: str, period: str = "") -> str:

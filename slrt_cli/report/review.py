@@ -51,6 +51,11 @@ def review_pairs(rec: pl.DataFrame, rows: pl.DataFrame, register: pl.DataFrame, 
 
 def write_review(path: Path, pairs: pl.DataFrame, *, lang: str = "id") -> None:
     """Write review.xlsx (always written, with a header only when nothing needs review)."""
+    build_review(path, pairs, lang=lang).close()
+
+
+def build_review(path: Path, pairs: pl.DataFrame, *, lang: str = "id") -> xlsxwriter.Workbook:
+    """review.xlsx with every cell in place; ``close()`` writes it (pure Python: a forked child may)."""
     lab = LABELS[lang]
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
     wb.set_properties({"created": dt.datetime(2000, 1, 1), "author": "slrt"})
@@ -90,4 +95,4 @@ def write_review(path: Path, pairs: pl.DataFrame, *, lang: str = "id") -> None:
     ws.set_column(6, 6, 60, wrap)
     ws.set_column(7, len(header) - 3, 18)
     ws.set_column(len(header) - 2, len(header) - 1, 14)
-    wb.close()
+    return wb
