@@ -47,7 +47,7 @@ from slrt_cli.report.review import build_review, review_pairs
 from slrt_cli.schemas import Schema, load_schema
 from slrt_cli.uploads import write_uploads
 from slrt_cli.state import DECISION_SCHEMA, State, decisions_for, default_state_dir, resolve_decisions
-from slrt_cli.validate import SOURCE_COLUMNS, ensure_columns, missing_columns, validate_batch
+from slrt_cli.validate import SOURCE_COLUMNS, ensure_columns, import_pandera_early, missing_columns, validate_batch
 
 log = logging.getLogger("slrt.pipeline")
 
@@ -186,6 +186,7 @@ def _validated(
     meanwhile: Callable[[], Any] | None = None,
 ) -> tuple[ValidationReport, Any]:
     """Read, normalise and validate (nothing written); also what ``meanwhile()`` returned."""
+    import_pandera_early()
     files, input_issues, extra = read_inputs(inputs, schema, progress, meanwhile)
     batch = normalise_files(files, schema, today)
     result = validate_batch(batch, schema, column_titles(files), today=today)

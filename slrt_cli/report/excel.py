@@ -303,11 +303,11 @@ def build_workbook(
     full_ids: bool | None = None,
     period: str | None = None,
     run_date: dt.date | None = None,
-) -> xlsxwriter.Workbook:
-    """The workbook of :func:`write_workbook`, every cell in place but not yet written to disk.
+) -> Book:
+    """The workbook of :func:`write_workbook`, laid out but not yet written: ``close()`` writes it.
 
-    ``close()`` writes the file. It is pure Python (no polars), so a forked child can do it
-    while this process goes on (:mod:`slrt_cli.background`): it is half of the cost.
+    Everything polars does happens here; ``close()`` is pure Python, so a forked child can
+    do it while this process goes on (:mod:`slrt_cli.background`): it is most of the cost.
     """
     if lang not in LABELS:
         raise ValueError(f"unknown language {lang!r}")
@@ -320,13 +320,32 @@ def build_workbook(
     wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
                                          "strings_to_urls": False})
     wb.set_properties({"title": label("title", lang), "created": dt.datetime.combine(run_date, dt.time())})
+    book = Book(wb)
     fmt = _formats(wb)
     _summary_sheet(wb, fmt, month, lang, period, run_date)
     for key, categories, columns in SHEETS:
         frame = _sheet_frame(rows, month.missing, categories, lang)
-        _data_sheet(wb, fmt, label(f"sheet_{key}", lang), label(f"about_{key}", lang), frame, columns, lang)
-    _changes_sheet(wb, fmt, result, month, lang, full_ids)
-    return wb
+        _data_sheet(book, fmt, label(f"sheet_{key}", lang), label(f"about_{key}", lang), frame, columns, lang)
+    _changes_sheet(book, fmt, result, month, lang, full_ids)
+    return book
+
+
+class Book:
+    """A workbook laid out, with the data rows as plain Python values still to be put in cells.
+
+    Putting 100,000 rows into cells and writing the file is pure Python (xlsxwriter) and
+    most of the cost: :meth:`close` does both, so a forked child can do it (no polars there).
+    """
+
+    def __init__(self, wb: xlsxwriter.Workbook) -> None:
+        self.wb = wb
+        self.pending: list[tuple[list, list[tuple], int]] = []  # (writers, rows, first row)
+
+    def close(self) -> None:
+        for writers, rows, start in self.pending:
+            _put_rows(writers, rows, start)
+        self.pending.clear()
+        self.wb.close()
 
 
 def period_label(day: dt.date, lang: str, period: str = "") -> str:
@@ -440,10 +459,10 @@ def _sheet_frame(rows: pl.DataFrame, missing: pl.DataFrame, categories: list[str
 
 
 def _data_sheet(
-    wb, fmt, name: str, about: str, frame: pl.DataFrame, columns: list[str], lang: str, count: bool = True
+    book: Book, fmt, name: str, about: str, frame: pl.DataFrame, columns: list[str], lang: str, count: bool = True
 ) -> None:
     """A sheet: a line saying what it holds, the header (frozen, with an autofilter), the rows."""
-    ws = wb.add_worksheet(name)
+    ws = book.wb.add_worksheet(name)
     if count:
         about += " " + label("rows_count", lang).format(count=f"{frame.height:,}")
     ws.write_string(0, 0, about, fmt["about"])
@@ -451,7 +470,7 @@ def _data_sheet(
         ws.write_string(1, c, label(key, lang), fmt["header"])
     ws.set_row(1, 28)  # room for two-line titles
     data = frame.select([_cell(frame, c) for c in columns])
-    _write_rows(ws, fmt, data, start=2)
+    book.pending.append((_writers(ws, fmt, data), data.rows(), 2))
     ws.freeze_panes(2, 0)
     ws.autofilter(1, 0, max(1 + data.height, 1), len(columns) - 1)
     widths = _set_widths(ws, data, columns)
@@ -474,8 +493,8 @@ def _cell(frame: pl.DataFrame, key: str) -> pl.Expr:
     return pl.col(key)
 
 
-def _write_rows(ws, fmt, data: pl.DataFrame, start: int) -> None:
-    """Write a frame cell by cell (nulls skipped); the fastest path through xlsxwriter."""
+def _writers(ws, fmt, data: pl.DataFrame) -> list[tuple]:
+    """Per column of ``data``: the worksheet method and the format its cells are written with."""
     writers = []
     for key, dtype in data.schema.items():
         if key in ("tanggal_lahir",):
@@ -490,14 +509,19 @@ def _write_rows(ws, fmt, data: pl.DataFrame, start: int) -> None:
             writers.append((ws.write_number, fmt["int"]))
         else:
             writers.append((ws.write_string, fmt["text"] if key in _TEXT_COLUMNS else fmt["plain"]))
-    for r, values in enumerate(data.iter_rows(), start=start):
+    return writers
+
+
+def _put_rows(writers: list[tuple], rows: list[tuple], start: int) -> None:
+    """Rows into cells, one by one (nulls skipped): the fastest path through xlsxwriter."""
+    for r, values in enumerate(rows, start=start):
         for c, v in enumerate(values):
             if v is not None:
                 w, f = writers[c]
                 w(r, c, v, f)
 
 
-def _changes_sheet(wb, fmt, result, month: Month, lang: str, full_ids: bool) -> None:
+def _changes_sheet(book: Book, fmt, result, month: Month, lang: str, full_ids: bool) -> None:
     """One row per changed person and one column per field that differs (``DTKS → desa``);
     above :data:`CHANGES_MAX_PERSONS` persons, the counts per desa and field instead."""
     changes = result.reconciliation.changes
@@ -508,11 +532,11 @@ def _changes_sheet(wb, fmt, result, month: Month, lang: str, full_ids: bool) -> 
         counts = _changes_counts(changes, month, fields)
         about = label("about_changes_counts", lang).format(persons=f"{persons:,}", changes=f"{changes.height:,}")
         columns = ["kecamatan", "desa", "kode_desa", "persons", *[f"field_{f}" for f in fields]]
-        _data_sheet(wb, fmt, name, about, counts, columns, lang, count=False)
+        _data_sheet(book, fmt, name, about, counts, columns, lang, count=False)
         return
     wide = _changes_wide(changes, month, fields, lang, full_ids)
     columns = ["desa", *KEYS, "person_id", "nama_desa_row", *[f"field_{f}" for f in fields]]
-    _data_sheet(wb, fmt, name, label("about_changes", lang), wide, columns, lang)
+    _data_sheet(book, fmt, name, label("about_changes", lang), wide, columns, lang)
 
 
 def _changes_wide(changes: pl.DataFrame, month: Month, fields: list[str], lang: str, full_ids: bool) -> pl.DataFrame:

@@ -16,9 +16,10 @@ are re-read from the batch and masked here.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandera.polars as pa
 import polars as pl
 
 from slrt_cli.model import ACCEPTED, FLAGGED, ISSUE_SCHEMA, REJECTED
@@ -26,12 +27,28 @@ from slrt_cli.privacy import mask_id_expr
 from slrt_cli.schemas import Schema
 from slrt_cli.validate.checks import _V, Rule, _c, _fmt_date, derive, ensure_columns, field_dtype, rules_for
 
+if TYPE_CHECKING:
+    import pandera.polars as pa
+
+
+def import_pandera_early() -> None:
+    """Import pandera (half a second of Python, with pandas) in a thread, while the caller's polars
+    work (the register, which leaves the GIL free) goes on; :func:`validate_batch` then finds it loaded."""
+    threading.Thread(target=_import_pandera, name="slrt-import-pandera", daemon=True).start()
+
+
+def _import_pandera():
+    import pandera.polars
+
+    return pandera.polars
+
 
 # ---------------------------------------------------------------- pandera schema
 
 
 def build_schema(schema: Schema, rules: list[Rule], ctx: dict) -> pa.DataFrameSchema:
     """The pandera schema: one column per canonical field, one named check per rule."""
+    pa = _import_pandera()
     by_column: dict[str, list[pa.Check]] = {}
     for rule in rules:
         expr = rule.ok(ctx).fill_null(True)
@@ -100,6 +117,7 @@ def validate_batch(
 
 
 def _failures(pandera_schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame:
+    pa = _import_pandera()
     try:
         pandera_schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
