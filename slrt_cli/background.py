@@ -16,20 +16,36 @@ class BackgroundError(RuntimeError):
     """The background writer failed; the run must not be published."""
 
 
+def die_with_parent(parent: int) -> None:
+    """In a child: be killed when ``parent`` dies (Linux), so that no orphan writes on after a crash."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return  # not Linux: the child finishes its work and leaves
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
+
+
 @contextmanager
-def alongside(func: Callable[..., Any], *args: Any) -> Iterator[None]:
+def alongside(func: Callable[..., Any], *args: Any, nice: int = 0) -> Iterator[None]:
     """Run ``func(*args)`` in a child process during the ``with`` block; wait for it at the end.
+
+    ``nice`` > 0 lowers the child's priority: it then uses what the parent leaves of the CPU
+    (for work the parent will not wait for until much later).
 
     Example:
         >>> with alongside(print, "child"):      # doctest: +SKIP
         ...     work_in_the_parent()
     """
-    with alongside_each(func, [args]):
+    with alongside_each(func, [args], nice=nice):
         yield
 
 
 @contextmanager
-def alongside_each(func: Callable[..., Any], jobs: list[tuple]) -> Iterator[None]:
+def alongside_each(func: Callable[..., Any], jobs: list[tuple], nice: int = 0) -> Iterator[None]:
     """One child per job (``func(*job)``) during the ``with`` block; all waited for at the end."""
     if not hasattr(os, "fork") or os.environ.get("SLRT_NO_FORK"):
         yield
@@ -37,12 +53,16 @@ def alongside_each(func: Callable[..., Any], jobs: list[tuple]) -> Iterator[None
             func(*job)
         return
     pids = []
+    parent = os.getpid()
     for job in jobs:
         pid = os.fork()
         if pid == 0:  # child: do the work, then leave without running the parent's cleanup
             code = 1
             gc.disable()  # a collection would touch (and so copy) every page shared with the parent
             try:
+                die_with_parent(parent)
+                if nice:
+                    os.nice(nice)
                 func(*job)
                 code = 0
             finally:

@@ -11,9 +11,9 @@ import json
 import logging
 import os
 from collections.abc import Callable, Sequence
-from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -21,17 +21,16 @@ from slrt_cli import export
 from slrt_cli.atomic import check_target, staged_dir
 from slrt_cli.background import alongside, alongside_each, balanced
 from slrt_cli.errors import InputError, UsageError
-from slrt_cli.io.parallel import read_many
+from slrt_cli.helper import apart, share, worth_a_helper
+from slrt_cli.io import readers
+from slrt_cli.io.decisions import read_decisions
 from slrt_cli.io.readers import collect_inputs
 from slrt_cli.io.register import read_register
-from slrt_cli.io.decisions import read_decisions
 from slrt_cli.lock import output_lock
 from slrt_cli.match import MatchSettings, match, normalise_names
 from slrt_cli.model import (
     ERROR,
     REJECTED,
-    SheetTable,
-    SourceColumn,
     WARNING,
     FileResult,
     Issue,
@@ -42,12 +41,30 @@ from slrt_cli.normalise import normalise_sheet
 from slrt_cli.reconcile import Reconciliation, reconcile
 from slrt_cli.report import write_html, write_workbook
 from slrt_cli.report.excel import build_workbook
-from slrt_cli.report.fixfiles import prepare_fix_files, write_prepared
+from slrt_cli.report.fixfiles import (
+    fix_file_inputs,
+    fix_file_names,
+    prepare_fix_files,
+    write_fix_files,
+    write_prepared,
+)
 from slrt_cli.report.review import build_review, review_pairs
 from slrt_cli.schemas import Schema, load_schema
+from slrt_cli.state import (
+    DECISION_SCHEMA,
+    State,
+    decisions_for,
+    default_state_dir,
+    resolve_decisions,
+)
 from slrt_cli.uploads import write_uploads
-from slrt_cli.state import DECISION_SCHEMA, State, decisions_for, default_state_dir, resolve_decisions
-from slrt_cli.validate import SOURCE_COLUMNS, ensure_columns, import_pandera_early, missing_columns, validate_batch
+from slrt_cli.validate import (
+    SOURCE_COLUMNS,
+    ensure_columns,
+    import_pandera_early,
+    missing_columns,
+    validate_batch,
+)
 
 log = logging.getLogger("slrt.pipeline")
 
@@ -55,20 +72,28 @@ Progress = Callable[[str, int, int], None]  # (file name, index, total)
 
 
 def read_inputs(
-    inputs: Sequence[str | Path], schema: Schema, progress: Progress | None = None,
+    inputs: Sequence[str | Path], schema: Schema, today: dt.date, progress: Progress | None = None,
     meanwhile: Callable[[], Any] | None = None,
-) -> tuple[list[FileResult], list[Issue], Any]:
-    """Read every input file (folders are searched recursively), a helper process taking a share
-    when the batch is large (:mod:`slrt_cli.io.parallel`); ``meanwhile()`` runs here in the meantime.
+) -> tuple[list[FileResult], list[Issue], pl.DataFrame, Any]:
+    """Read and normalise every input file (folders are searched recursively); ``meanwhile()`` runs
+    here in the meantime.
+
+    A helper process takes a share of the files when the batch is large (:mod:`slrt_cli.helper`).
+
+    Returns:
+        The files as read, the issues about the inputs as named, the normalised rows of all the
+        files stacked (canonical columns always present), and what ``meanwhile`` returned.
 
     Raises:
         UsageError: a named path does not exist.
     """
-    files, issues = collect_inputs([Path(p) for p in inputs])
-    read, extra = read_many(files, schema, progress, meanwhile)
+    found, issues = collect_inputs([Path(p) for p in inputs])
+    context = (schema, today, readers.RAISE_INTERNAL_ERRORS)
+    pairs, extra = share(read_and_normalise, [(item, item[1]) for item in found], context,
+                         helper=worth_a_helper(found), progress=progress, meanwhile=meanwhile)
     results: list[FileResult] = []
     seen: dict[str, str] = {}
-    for i, result in enumerate(read):
+    for i, (result, _) in enumerate(pairs):
         name = result.file
         if result.size == 0 or not result.sha256:
             pass  # empty or unopenable files share a hash; they are reported on their own
@@ -79,47 +104,34 @@ def read_inputs(
         else:
             seen[result.sha256] = name
         results.append(result)
-        log.debug("read file=%d/%d sheets=%d readable=%s", i + 1, len(files), len(result.sheets), result.readable)
-    return results, issues, extra
-
-
-def normalise_files(files: list[FileResult], schema: Schema, today: dt.date) -> pl.DataFrame:
-    """Normalise every sheet and stack them into one batch (canonical columns always present).
-
-    Sheets with the same mapped columns (and code lists) are normalised together in one
-    frame: the rules are row by row, and a hundred small frames cost far more than one.
-    """
-    groups: dict[tuple, list[tuple[FileResult, SheetTable]]] = {}
-    for f in files:
-        for sheet in f.sheets:
-            signature = tuple((c.key, c.codelist) for c in sheet.columns if not c.key.startswith("x:"))
-            groups.setdefault(signature, []).append((f, sheet))
-    frames = []
-    for members in groups.values():
-        first = members[0][1]
-        extras: dict[str, SourceColumn] = {}
-        for _, sheet in members:
-            for c in sheet.columns:
-                if c.key.startswith("x:"):
-                    extras.setdefault(c.key, c)
-        columns = [c for c in first.columns if not c.key.startswith("x:")] + list(extras.values())
-        data = pl.concat([sheet.data for _, sheet in members], how="diagonal_relaxed")
-        table = SheetTable(first.file, first.path, first.sheet, first.header_rows, columns, data)
-        frame = normalise_sheet(table, schema, today=today)
-        labels = pl.DataFrame(
-            {
-                "source_file": [f.file for f, sheet in members for _ in range(sheet.data.height)],
-                "source_sheet": [sheet.sheet for _, sheet in members for _ in range(sheet.data.height)],
-            },
-            schema={"source_file": pl.Utf8, "source_sheet": pl.Utf8},
-        )
-        frames.append(frame.hstack(labels).with_columns(pl.lit("no_kk" in frame.columns).alias("_has_no_kk")))
+        log.debug("read file=%d/%d sheets=%d readable=%s", i + 1, len(found), len(result.sheets), result.readable)
+    frames = [frame for _, frame in pairs if frame is not None]
     if frames:
         batch = pl.concat(frames, how="diagonal_relaxed")
     else:
         batch = pl.DataFrame(schema={"source_file": pl.Utf8, "source_sheet": pl.Utf8, "source_row": pl.Int64})
     batch = batch.with_columns(pl.col("source_row").cast(pl.Int64))
-    return ensure_columns(batch, schema)
+    return results, issues, ensure_columns(batch, schema), extra
+
+
+def read_and_normalise(item: tuple[Path, str], context: tuple) -> tuple[FileResult, pl.DataFrame | None]:
+    """One input file read (``item``: path, display name) and its sheets' rows normalised.
+
+    A pure function of the file and ``context`` (schema, today, raise internal errors), so that
+    a helper process may do it (:func:`slrt_cli.helper.share`).
+    """
+    (path, name), (schema, today, raise_internal) = item, context
+    readers.RAISE_INTERNAL_ERRORS = raise_internal
+    result = readers.read_file(path, name, schema)
+    frames = []
+    for sheet in result.sheets:
+        frame = normalise_sheet(sheet, schema, today=today)
+        frames.append(frame.with_columns(
+            pl.lit(result.file, pl.Utf8).alias("source_file"),
+            pl.lit(sheet.sheet, pl.Utf8).alias("source_sheet"),
+            pl.lit("no_kk" in frame.columns).alias("_has_no_kk"),
+        ))
+    return result, (pl.concat(frames, how="diagonal_relaxed") if frames else None)
 
 
 def column_titles(files: list[FileResult]) -> dict[tuple[str, str], dict[str, str]]:
@@ -187,8 +199,7 @@ def _validated(
 ) -> tuple[ValidationReport, Any]:
     """Read, normalise and validate (nothing written); also what ``meanwhile()`` returned."""
     import_pandera_early()
-    files, input_issues, extra = read_inputs(inputs, schema, progress, meanwhile)
-    batch = normalise_files(files, schema, today)
+    files, input_issues, batch, extra = read_inputs(inputs, schema, today, progress, meanwhile)
     result = validate_batch(batch, schema, column_titles(files), today=today)
     file_issues = input_issues + [i for f in files for i in f.issues] + [
         i for f in files for s in f.sheets for i in s.issues
@@ -403,12 +414,13 @@ def _run(inputs, register, out, *, lang, overwrite, today, progress, schema, set
         result = linked()
     else:
         with staged_dir(Path(out), overwrite) as stage:
-            prepared = prepare_fix_files(report, stage, schema, lang)
-            with alongside(write_prepared, prepared):  # the villages' fix-files are written while we match
+            fixes = fix_file_names(report)
+            # the villages' fix-files are written by another process while we match, on what the
+            # matcher leaves of the CPU
+            with apart(write_fix_files, fix_file_inputs(report), stage, schema, lang, nice=10):
                 result = linked()
                 run_settings = {"coverage": coverage, "full_nik": full_ids, "period": period,
                                 "split_desa": split_desa, "workers": workers}
-                fixes = [str(f.target.relative_to(stage)) for f in prepared]
                 result.outputs = _write_run_tables(result, stage, schema, lang, run_settings, split_desa, fixes)
     if store is not None:  # remembered only once the outputs are safely in place
         store.record_decisions(new_decisions)

@@ -9,6 +9,7 @@ the operator's language.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,15 @@ import polars as pl
 import xlsxwriter
 
 from slrt_cli.i18n import issue_messages, t
-from slrt_cli.model import ERROR, FLAGGED, REJECTED, WARNING, FileResult, SheetTable, ValidationReport
+from slrt_cli.model import (
+    ERROR,
+    FLAGGED,
+    REJECTED,
+    WARNING,
+    FileResult,
+    SheetTable,
+    ValidationReport,
+)
 from slrt_cli.schemas import Schema
 
 FOLDER = "perbaikan"
@@ -64,6 +73,23 @@ class FixFile:
 
 
 
+def fix_file_names(report: ValidationReport) -> list[str]:
+    """The fix-files :func:`write_fix_files` writes, relative to the output folder, in input order."""
+    bad = set(report.table.filter(pl.col("status").is_in([FLAGGED, REJECTED]))["source_file"].unique().to_list())
+    return [fix_file_name(f.file) for f in report.files if f.file in bad]
+
+
+def write_fix_files(report: ValidationReport, stage: Path, schema: Schema, lang: str = "id") -> None:
+    """Prepare and write every fix-file under ``stage`` (see :func:`fix_file_names`)."""
+    write_prepared(prepare_fix_files(report, stage, schema, lang))
+
+
+def fix_file_inputs(report: ValidationReport) -> ValidationReport:
+    """The part of ``report`` the fix-files are made of (a tenth of it: cheap to send to another process)."""
+    table = report.table.select("source_file", "source_sheet", "source_row", "status")
+    return dataclasses.replace(report, table=table, outputs=[])
+
+
 def prepare_fix_files(report: ValidationReport, stage: Path, schema: Schema, lang: str = "id") -> list[FixFile]:
     """Everything the fix-files hold, as plain Python values (the polars work happens here)."""
     bad = report.table.filter(pl.col("status").is_in([FLAGGED, REJECTED])).select(
@@ -95,8 +121,7 @@ def _prepare_one(target: Path, f: FileResult, bad: pl.DataFrame, ids: set[str], 
         sub = sheet.data.join(bad.filter(pl.col("sheet") == sheet.sheet), left_on="source_row", right_on="row")
         if not sub.height:
             continue
-        cells = [_column_values(sub, key, key in ids) if key in sub.columns else [None] * sub.height
-                 for _, key in columns]
+        cells = _cells(sub, [key for _, key in columns], ids)
         statuses = [status_text[s] for s in sub["status"].to_list()]
         lead_cols = [sub["source_row"].to_list()] + ([[sheet.sheet] * sub.height] if multi else [])
         tail = [statuses, sub["reasons"].fill_null("").to_list()]
@@ -160,22 +185,33 @@ def _write_one(f: FixFile) -> None:
     wb.close()
 
 
-def _column_values(sub: pl.DataFrame, key: str, is_id: bool) -> list:
-    """A column's cells as the village typed them: dates as datetimes, numbers as floats, else text.
+def _cells(sub: pl.DataFrame, keys: list[str], ids: set[str]) -> list[list]:
+    """Each column's cells as the village typed them: dates as datetimes, numbers as floats, else text.
 
-    Identifiers stay text whatever their cell kind (their digits must survive)."""
-    if is_id:
-        return sub[key].to_list()
-    kind = pl.col(f"{key}#k")
-    frame = sub.select(
-        pl.col(key),
-        pl.when(kind == "d").then(pl.col(key).str.to_datetime(strict=False)).alias("d"),
-        pl.when(kind == "n").then(pl.col(key).cast(pl.Float64, strict=False)).alias("n"),
-    )
-    return [
-        d if d is not None else (n if n is not None else v)
-        for v, d, n in zip(frame[key].to_list(), frame["d"].to_list(), frame["n"].to_list())
-    ]
+    Identifiers stay text whatever their cell kind (their digits must survive). One polars
+    pass per sheet: a pass per column costs more than the work itself on small sheets."""
+    exprs: list[pl.Expr] = []
+    for j, key in enumerate(keys):
+        if key not in sub.columns:
+            continue
+        exprs.append(pl.col(key).alias(f"v{j}"))
+        if key not in ids and f"{key}#k" in sub.columns:
+            kind = pl.col(f"{key}#k")
+            exprs.append(pl.when(kind == "d").then(pl.col(key).str.to_datetime(strict=False)).alias(f"d{j}"))
+            exprs.append(pl.when(kind == "n").then(pl.col(key).cast(pl.Float64, strict=False)).alias(f"n{j}"))
+    frame = sub.select(exprs)
+    out = []
+    for j, key in enumerate(keys):
+        if f"v{j}" not in frame.columns:
+            out.append([None] * sub.height)
+        elif f"d{j}" not in frame.columns:
+            out.append(frame[f"v{j}"].to_list())
+        else:
+            out.append([
+                d if d is not None else (n if n is not None else v)
+                for v, d, n in zip(frame[f"v{j}"].to_list(), frame[f"d{j}"].to_list(), frame[f"n{j}"].to_list())
+            ])
+    return out
 
 
 def _union_columns(sheets: list[SheetTable]) -> list[tuple[str, str]]:
