@@ -37,7 +37,7 @@ from slrt_cli.model import (
     ValidationReport,
     issues_frame,
 )
-from slrt_cli.normalise import normalise_sheet
+from slrt_cli.normalise import normalise_sheet, read_and_normalise
 from slrt_cli.reconcile import Reconciliation, reconcile
 from slrt_cli.report import write_html, write_workbook
 from slrt_cli.report.excel import build_workbook
@@ -112,26 +112,6 @@ def read_inputs(
         batch = pl.DataFrame(schema={"source_file": pl.Utf8, "source_sheet": pl.Utf8, "source_row": pl.Int64})
     batch = batch.with_columns(pl.col("source_row").cast(pl.Int64))
     return results, issues, ensure_columns(batch, schema), extra
-
-
-def read_and_normalise(item: tuple[Path, str], context: tuple) -> tuple[FileResult, pl.DataFrame | None]:
-    """One input file read (``item``: path, display name) and its sheets' rows normalised.
-
-    A pure function of the file and ``context`` (schema, today, raise internal errors), so that
-    a helper process may do it (:func:`slrt_cli.helper.share`).
-    """
-    (path, name), (schema, today, raise_internal) = item, context
-    readers.RAISE_INTERNAL_ERRORS = raise_internal
-    result = readers.read_file(path, name, schema)
-    frames = []
-    for sheet in result.sheets:
-        frame = normalise_sheet(sheet, schema, today=today)
-        frames.append(frame.with_columns(
-            pl.lit(result.file, pl.Utf8).alias("source_file"),
-            pl.lit(sheet.sheet, pl.Utf8).alias("source_sheet"),
-            pl.lit("no_kk" in frame.columns).alias("_has_no_kk"),
-        ))
-    return result, (pl.concat(frames, how="diagonal_relaxed") if frames else None)
 
 
 def column_titles(files: list[FileResult]) -> dict[tuple[str, str], dict[str, str]]:
