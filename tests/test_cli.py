@@ -167,6 +167,21 @@ def test_installed_command_on_sample_data(tmp_path):
     assert_no_full_ids(proc.stdout, proc.stderr)
 
 
+def test_the_real_command_exits_fast_with_everything_flushed(tmp_path, messy_folder):
+    """`slrt` leaves with os._exit (no interpreter teardown): stdout, the exit code and the log
+    file must still be complete."""
+    log = tmp_path / "slrt.log"
+    proc = subprocess.run(
+        [SLRT, "validate", str(messy_folder), "--out", str(tmp_path / "o"), "--json", "-v", "--log-file", str(log)],
+        capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, timeout=300,
+    )
+    assert proc.returncode == 1, proc.stderr  # warnings and errors in the messy files
+    assert json.loads(proc.stdout)["totals"]["rows"] == 8
+    assert "validated files=3 rows=8" in log.read_text()
+    missing = subprocess.run([SLRT, "validate", str(tmp_path / "nowhere")], capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "nowhere" in missing.stderr
+
+
 @pytest.mark.parametrize("argv", [["-m", "slrt_cli", "--version"]])
 def test_python_dash_m(argv):
     proc = subprocess.run([sys.executable, *argv], capture_output=True, text=True, timeout=60)

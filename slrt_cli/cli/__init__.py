@@ -63,15 +63,42 @@ def main() -> None:
     from slrt_cli.i18n import t
     from slrt_cli.privacy import scrub
 
+    code: int | str | None = 0
     try:
         app()
-    except SystemExit:
-        raise
+    except SystemExit as exc:
+        code = exc.code
     except KeyboardInterrupt:
-        sys.exit(130)
+        code = 130
     except BaseException as exc:  # noqa: BLE001 - a bug outside a command's own handler
         if "--debug" in sys.argv:
             sys.stderr.write(scrub("".join(traceback.format_exception(type(exc), exc, exc.__traceback__))))
         detail = scrub(f"{type(exc).__name__}: {exc}")[:300]
         sys.stderr.write("slrt: " + t("error_internal", detail=detail) + "\n")
-        sys.exit(EXIT_INTERNAL)
+        code = EXIT_INTERNAL
+    _leave(code)
+
+
+def _leave(code: int | str | None) -> None:
+    """Exit at once, once everything is flushed.
+
+    Every output is closed and published (or discarded) by now; tearing the interpreter down
+    would free a large run's objects one by one (a quarter of a second), which the system
+    does at once.
+    """
+    import logging
+    import os
+    import sys
+
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        sys.stderr.write(f"{code}\n")
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    logging.shutdown()
+    os._exit(code)
