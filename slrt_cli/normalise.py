@@ -13,9 +13,6 @@ identifier and date columns first take a vectorised fast path for the common
 shapes (plain digits, ``YYYY-MM-DD``, ``DD-MM-YYYY``) and send only the other
 values to Python. A sheet costs five polars passes (three ``with_columns``, the
 unique values, the output ``select``), whatever its width.
-
-:func:`read_and_normalise` reads one input file and normalises its sheets: the
-unit of work a helper process may take (:mod:`slrt_cli.helper`).
 """
 
 from __future__ import annotations
@@ -24,14 +21,12 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from slrt_cli import reference
-from slrt_cli.io import readers
-from slrt_cli.model import FileResult, SheetTable
+from slrt_cli.model import SheetTable
 from slrt_cli.normalise_values import (
     DMY_DATE_PATTERN,
     ISO_DATE_PATTERN,
@@ -425,23 +420,3 @@ def normalise_sheet(
     exprs += [pl.col(k) for k in extras]
     by_name = {e.meta.output_name(): e for e in exprs}
     return df.select([by_name[c] for c in order + derived + extras])
-
-
-def read_and_normalise(item: tuple[Path, str], context: tuple) -> tuple[FileResult, pl.DataFrame | None]:
-    """One input file read (``item``: path, display name) and its sheets' rows normalised.
-
-    A pure function of the file and ``context`` (schema, today, raise internal errors), so that
-    a helper process may do it (:func:`slrt_cli.helper.share`).
-    """
-    (path, name), (schema, today, raise_internal) = item, context
-    readers.RAISE_INTERNAL_ERRORS = raise_internal
-    result = readers.read_file(path, name, schema)
-    frames = []
-    for sheet in result.sheets:
-        frame = normalise_sheet(sheet, schema, today=today)
-        frames.append(frame.with_columns(
-            pl.lit(result.file, pl.Utf8).alias("source_file"),
-            pl.lit(sheet.sheet, pl.Utf8).alias("source_sheet"),
-            pl.lit("no_kk" in frame.columns).alias("_has_no_kk"),
-        ))
-    return result, (pl.concat(frames, how="diagonal_relaxed") if frames else None)

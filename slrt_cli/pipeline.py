@@ -10,10 +10,11 @@ import datetime as dt
 import json
 import logging
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -22,12 +23,12 @@ from slrt_cli.atomic import check_target, staged_dir
 from slrt_cli.background import alongside, alongside_each, balanced
 from slrt_cli.errors import InputError, UsageError
 from slrt_cli.helper import apart, share, worth_a_helper
+from slrt_cli.ingest import read_and_normalise
 from slrt_cli.io import readers
 from slrt_cli.io.decisions import read_decisions
 from slrt_cli.io.readers import collect_inputs
 from slrt_cli.io.register import read_register
 from slrt_cli.lock import output_lock
-from slrt_cli.match import MatchSettings, match, normalise_names
 from slrt_cli.model import (
     ERROR,
     REJECTED,
@@ -37,10 +38,7 @@ from slrt_cli.model import (
     ValidationReport,
     issues_frame,
 )
-from slrt_cli.normalise import normalise_sheet, read_and_normalise
-from slrt_cli.reconcile import Reconciliation, reconcile
-from slrt_cli.report import write_html, write_workbook
-from slrt_cli.report.excel import build_workbook
+from slrt_cli.normalise import normalise_sheet
 from slrt_cli.report.fixfiles import (
     fix_file_inputs,
     fix_file_names,
@@ -48,7 +46,6 @@ from slrt_cli.report.fixfiles import (
     write_fix_files,
     write_prepared,
 )
-from slrt_cli.report.review import build_review, review_pairs
 from slrt_cli.schemas import Schema, load_schema
 from slrt_cli.state import (
     DECISION_SCHEMA,
@@ -57,16 +54,37 @@ from slrt_cli.state import (
     default_state_dir,
     resolve_decisions,
 )
-from slrt_cli.uploads import write_uploads
 from slrt_cli.validate import (
     SOURCE_COLUMNS,
     ensure_columns,
-    import_pandera_early,
     missing_columns,
     validate_batch,
 )
 
+if TYPE_CHECKING:
+    from slrt_cli.match import MatchSettings
+    from slrt_cli.reconcile import Reconciliation
+
 log = logging.getLogger("slrt.pipeline")
+
+#: modules the later steps need, imported in a thread while the register loads (polars leaves the
+#: GIL free then): a second of imports off the way; the steps import them again where they run
+LATER_STEPS = ("pandera.polars", "slrt_cli.match", "slrt_cli.reconcile", "slrt_cli.report.excel",
+               "slrt_cli.report.html", "slrt_cli.report.review", "slrt_cli.uploads")
+
+
+def preload(modules: Sequence[str]) -> None:
+    """Import ``modules`` in a background thread (errors surface where the modules are used)."""
+    import importlib
+
+    def work() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001,S112 -- the real import, later, reports it
+                continue
+
+    threading.Thread(target=work, name="slrt-preload", daemon=True).start()
 
 Progress = Callable[[str, int, int], None]  # (file name, index, total)
 
@@ -178,7 +196,7 @@ def _validated(
     meanwhile: Callable[[], Any] | None = None,
 ) -> tuple[ValidationReport, Any]:
     """Read, normalise and validate (nothing written); also what ``meanwhile()`` returned."""
-    import_pandera_early()
+    preload(LATER_STEPS if meanwhile else LATER_STEPS[:1])
     files, input_issues, batch, extra = read_inputs(inputs, schema, today, progress, meanwhile)
     result = validate_batch(batch, schema, column_titles(files), today=today)
     file_issues = input_issues + [i for f in files for i in f.issues] + [
@@ -475,6 +493,9 @@ def match_rows(
 
 
 def _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, decisions=None) -> RunReport:
+    from slrt_cli.match import match, normalise_names
+    from slrt_cli.reconcile import reconcile
+
     links = match(rows, reg, settings, workers=workers, decisions=decisions)
     log.info("matched rows=%d %s", links.height, dict(links.group_by("outcome").len().iter_rows()))
     rec = reconcile(rows, links, reg, full_ids=full_ids, coverage=coverage, name_key=normalise_names)
@@ -516,6 +537,9 @@ def _write_run_tables(
     result: RunReport, stage: Path, schema: Schema, lang: str, settings: dict | None, split_desa: bool,
     fixes: list[str],
 ) -> list[str]:
+    from slrt_cli.report.excel import build_workbook
+    from slrt_cli.report.review import build_review, review_pairs
+
     outputs: list[str] = []
     # the two workbooks are built here and written to disk (half their cost) by a child meanwhile
     books = [build_workbook(stage / "laporan.xlsx", result, lang=lang)]  # full ids and period follow the run
@@ -537,6 +561,9 @@ def _write_run_data(
     result: RunReport, stage: Path, schema: Schema, lang: str, settings: dict | None, split_desa: bool,
     fixes: list[str], outputs: list[str],
 ) -> list[str]:
+    from slrt_cli.report.html import write_html
+    from slrt_cli.uploads import write_uploads
+
     if result.validation is not None:
         export.write_rows(result.validation, schema, stage / "rows.parquet")
         export.write_issues(result.validation, stage / "issues.csv", lang, schema)
@@ -586,6 +613,8 @@ def load_run(folder: str | Path) -> RunReport:
         raise UsageError("error_not_a_run", path=str(folder), missing=", ".join(missing))
     summary = json.loads((folder / "summary.json").read_text("utf-8"))
     rows = pl.read_parquet(folder / "rows.parquet")
+    from slrt_cli.reconcile import Reconciliation
+
     rec = Reconciliation(*(pl.read_parquet(folder / f"{n}.parquet") for n in names))
     files = [
         FileResult(file=f["file"], path=folder / f["file"], sha256=f.get("sha256", ""), size=f.get("size", 0),
@@ -601,6 +630,8 @@ def load_run(folder: str | Path) -> RunReport:
 
 def write_reports(folder: str | Path, *, lang: str = "id") -> list[str]:
     """(Re)write laporan.xlsx and laporan.html of an existing run folder, each file atomically."""
+    from slrt_cli.report import write_html, write_workbook
+
     folder = Path(folder)
     with output_lock(folder):
         result = load_run(folder)

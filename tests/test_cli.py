@@ -212,7 +212,12 @@ def test_no_full_identifier_leaks_at_any_verbosity(messy_folder, tmp_path, comma
     def boom(*a, **k):
         raise ValueError(f"cannot handle {NIK_SPOUSE} / {ALL_IDS[3]}")
 
-    monkeypatch.setattr(pipeline, "reconcile" if command != "validate" else "validate_batch", boom)
+    if command == "validate":
+        monkeypatch.setattr(pipeline, "validate_batch", boom)
+    else:
+        import slrt_cli.reconcile
+
+        monkeypatch.setattr(slrt_cli.reconcile, "reconcile", boom)  # the pipeline imports it when it runs
     bad = invoke(*args, "--out", str(tmp_path / "bad"), level, "--log-file", str(log))
     assert bad.exit_code == 4
     assert_no_full_ids(ok.stdout, ok.stderr, bad.stdout, bad.stderr, log.read_text())

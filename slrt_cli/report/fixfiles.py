@@ -148,7 +148,9 @@ def _write_one(f: FixFile) -> None:
     n_cols = len(f.head)
     header_row = 2
     wb = xlsxwriter.Workbook(
-        str(f.target), {"strings_to_formulas": False, "strings_to_urls": False, "constant_memory": True}
+        # not constant_memory: a fix-file is small, and repeated texts (statuses, reasons) then go
+        # once into the shared strings instead of inline in every cell (10 % faster)
+        str(f.target), {"strings_to_formulas": False, "strings_to_urls": False}
     )
     wb.set_properties({"created": REPRODUCIBLE_TIME, "author": "slrt"})  # same inputs, same bytes
     bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})

@@ -10,8 +10,8 @@ rules into a pandera schema and runs it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import polars as pl
 
@@ -430,7 +430,7 @@ def _code_rules(schema: Schema) -> list[Rule]:
     out: list[Rule] = []
     for f in schema.fields.values():
         name = f.name
-        invalid = lambda x, n=name: ~_present(n) | _c(n).is_not_null()  # noqa: E731
+        invalid = lambda x, n=name: ~_present(n) | _c(n).is_not_null()
         label = pl.lit(f.label_id)
         if f.kind == "code" and name != "jenis_kelamin":
             cl = schema.codelist_for(name)
@@ -450,7 +450,7 @@ def _code_rules(schema: Schema) -> list[Rule]:
             lo, hi = f.min, f.max
             ok = invalid
             if lo is not None and hi is not None:
-                ok = lambda x, n=name, lo=lo, hi=hi: (~_present(n) | _c(n).is_between(lo, hi)).fill_null(False)  # noqa: E731
+                ok = lambda x, n=name, lo=lo, hi=hi: (~_present(n) | _c(n).is_between(lo, hi)).fill_null(False)
             detail = f"{lo}-{hi}" if lo is not None else "angka bulat"
             out.append(
                 Rule(

@@ -16,7 +16,6 @@ are re-read from the batch and masked here.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,19 +24,22 @@ import polars as pl
 from slrt_cli.model import ACCEPTED, FLAGGED, ISSUE_SCHEMA, REJECTED
 from slrt_cli.privacy import mask_id_expr
 from slrt_cli.schemas import Schema
-from slrt_cli.validate.checks import _V, Rule, _c, _fmt_date, derive, ensure_columns, field_dtype, rules_for
+from slrt_cli.validate.checks import (
+    _V,
+    Rule,
+    _c,
+    _fmt_date,
+    derive,
+    ensure_columns,
+    field_dtype,
+    rules_for,
+)
 
 if TYPE_CHECKING:
     import pandera.polars as pa
 
 
-def import_pandera_early() -> None:
-    """Import pandera (half a second of Python, with pandas) in a thread, while the caller's polars
-    work (the register, which leaves the GIL free) goes on; :func:`validate_batch` then finds it loaded."""
-    threading.Thread(target=_import_pandera, name="slrt-import-pandera", daemon=True).start()
-
-
-def _import_pandera():
+def _import_pandera():  # half a second with pandas: only when a batch is validated
     import pandera.polars
 
     return pandera.polars

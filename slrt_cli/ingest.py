@@ -1,0 +1,37 @@
+"""One village file read and its rows normalised: the unit of work a helper process may take.
+
+Reading (:mod:`slrt_cli.io.readers`) and normalising (:mod:`slrt_cli.normalise`)
+are separate steps; this module (above both, like :mod:`slrt_cli.pipeline`)
+puts them together per file so that :func:`slrt_cli.helper.share` can hand a
+file to another process. It imports only those two steps: a helper starts fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from slrt_cli.io import readers
+from slrt_cli.model import FileResult
+from slrt_cli.normalise import normalise_sheet
+
+
+def read_and_normalise(item: tuple[Path, str], context: tuple) -> tuple[FileResult, pl.DataFrame | None]:
+    """One input file read (``item``: path, display name) and its sheets' rows normalised.
+
+    A pure function of the file and ``context`` (schema, today, raise internal errors), so that
+    a helper process may do it (:func:`slrt_cli.helper.share`).
+    """
+    (path, name), (schema, today, raise_internal) = item, context
+    readers.RAISE_INTERNAL_ERRORS = raise_internal
+    result = readers.read_file(path, name, schema)
+    frames = []
+    for sheet in result.sheets:
+        frame = normalise_sheet(sheet, schema, today=today)
+        frames.append(frame.with_columns(
+            pl.lit(result.file, pl.Utf8).alias("source_file"),
+            pl.lit(sheet.sheet, pl.Utf8).alias("source_sheet"),
+            pl.lit("no_kk" in frame.columns).alias("_has_no_kk"),
+        ))
+    return result, (pl.concat(frames, how="diagonal_relaxed") if frames else None)
