@@ -143,7 +143,7 @@ class _Helper:
                 [sys.executable, "-m", "slrt_cli.helper", "share", str(os.getpid()), str(r)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, pass_fds=(r,), env=_env(),
             )
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: no pass_fds on this system
             os.close(r)
             os.close(w)
             log.warning("no helper (%s); working alone", type(exc).__name__)
@@ -260,11 +260,24 @@ def _run_apart() -> None:
     module, name, args, nice = pickle.load(sys.stdin.buffer)
     if nice:
         os.nice(nice)
+    getattr(importlib.import_module(module), name)(*args)
+
+
+def _main(argv: list[str]) -> int:
+    """A helper's life; whatever goes wrong, only the error's type is told (its message may
+    quote a cell: a name, a NIK), and an interrupted helper leaves quietly."""
     try:
-        getattr(importlib.import_module(module), name)(*args)
-    except BaseException as exc:  # noqa: BLE001 -- only the type: a message may quote a cell (a name, a NIK)
+        die_with_parent(int(argv[1]))  # a crash of slrt leaves no helper writing on
+        if argv[0] == "apart":
+            _run_apart()
+        else:
+            _serve(int(argv[2]))
+    except KeyboardInterrupt:
+        return 130
+    except BaseException as exc:  # noqa: BLE001
         sys.stderr.write(f"slrt: background job failed ({type(exc).__name__})\n")
-        sys.exit(1)
+        return 1
+    return 0
 
 
 def _serve(task_fd: int) -> None:
@@ -280,8 +293,4 @@ def _serve(task_fd: int) -> None:
 
 
 if __name__ == "__main__":
-    die_with_parent(int(sys.argv[2]))  # a crash of slrt leaves no helper writing on
-    if sys.argv[1] == "apart":
-        _run_apart()
-    else:
-        _serve(int(sys.argv[3]))
+    sys.exit(_main(sys.argv[1:]))
