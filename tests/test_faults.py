@@ -69,6 +69,27 @@ def test_a_killed_run_leaves_the_previous_outputs_intact(previous, delay):
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".slrt-staging")], leftovers
 
 
+@pytest.mark.parametrize("delay", [0.3, 1.0])
+def test_ctrl_c_stops_every_process_and_changes_nothing(previous, delay):
+    """Ctrl-C reaches the whole process group (slrt and its helpers), as a terminal sends it."""
+    out, hashes = previous
+    proc = subprocess.Popen([SLRT, *RUN, "--out", str(out), "--overwrite"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "NO_COLOR": "1"},
+                            start_new_session=True)
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode == 130:
+        assert "Ctrl-C" in err and "Traceback" not in err
+    else:  # it had finished already
+        assert proc.returncode == 0, err
+    assert tree_hashes(out) == hashes
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".slrt-staging")]
+    time.sleep(0.2)
+    alive = subprocess.run(["ps", "-o", "pid=", "-g", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert not alive, "helpers left running"
+
+
 def test_two_runs_on_one_folder_at_once(tmp_path):
     out = tmp_path / "hasil"
     first = subprocess.Popen([SLRT, *RUN, "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

@@ -76,6 +76,8 @@ def main() -> None:
         detail = scrub(f"{type(exc).__name__}: {exc}")[:300]
         sys.stderr.write("slrt: " + t("error_internal", detail=detail) + "\n")
         code = EXIT_INTERNAL
+    if code == 130:  # Ctrl-C (Typer turns it into exit code 130)
+        sys.stderr.write("slrt: " + t("interrupted") + "\n")
     _leave(code)
 
 
