@@ -23,8 +23,8 @@ def die_with_parent(parent: int) -> None:
         import signal
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return  # not Linux: the child finishes its work and leaves
+    except Exception:  # noqa: BLE001 -- not Linux: the child finishes its work and leaves
+        return
     if os.getppid() != parent:  # the parent died before the request was made
         os._exit(1)
 

@@ -258,7 +258,7 @@ def _send(stdin: BinaryIO, job: bytes) -> None:
 
 def _run_apart() -> None:
     module, name, args, nice = pickle.load(sys.stdin.buffer)
-    if nice:
+    if nice and hasattr(os, "nice"):
         os.nice(nice)
     getattr(importlib.import_module(module), name)(*args)
 

@@ -178,7 +178,8 @@ def test_the_real_command_exits_fast_with_everything_flushed(tmp_path, messy_fol
     assert proc.returncode == 1, proc.stderr  # warnings and errors in the messy files
     assert json.loads(proc.stdout)["totals"]["rows"] == 8
     assert "validated files=3 rows=8" in log.read_text()
-    missing = subprocess.run([SLRT, "validate", str(tmp_path / "nowhere")], capture_output=True, text=True, timeout=60)
+    missing = subprocess.run([SLRT, "validate", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o2")],
+                             capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert missing.returncode == 2 and "nowhere" in missing.stderr
 
 
