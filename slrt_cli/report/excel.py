@@ -258,10 +258,11 @@ def rejected_reasons(result, lang: str) -> pl.DataFrame:
     rejected = rec.filter(pl.col("outcome") == "rejected").select(KEYS)
     if result.validation is None or not rejected.height:
         return pl.DataFrame(schema={**{k: rec.schema[k] for k in KEYS}, "masalah": pl.Utf8})
-    reasons = reasons_frame(result.validation, lang).rename(
+    names = {"source_file": "file", "source_sheet": "sheet", "source_row": "row"}
+    reasons = reasons_frame(result.validation, lang, only=rejected.rename(names)).rename(
         {"file": "source_file", "sheet": "source_sheet", "row": "source_row", "reasons": "masalah"}
     )
-    return reasons.join(rejected, on=KEYS, how="semi")
+    return reasons.join(rejected, on=KEYS, how="semi", nulls_equal=True)
 
 
 # ------------------------------------------------------------------ workbook

@@ -42,11 +42,16 @@ def fix_file_name(display_name: str) -> str:
     return str(Path(FOLDER) / p.parent / f"{p.stem}_perbaikan.xlsx")
 
 
-def reasons_frame(report: ValidationReport, lang: str) -> pl.DataFrame:
-    """(file, sheet, row) -> the row's problems as one text, most serious first, one per line."""
+def reasons_frame(report: ValidationReport, lang: str, only: pl.DataFrame | None = None) -> pl.DataFrame:
+    """(file, sheet, row) -> the row's problems as one text, most serious first, one per line.
+
+    ``only``: just these rows (columns ``file``, ``sheet``, ``row``); messages are rendered for them alone.
+    """
     issues = report.issue_table.filter(
         pl.col("row").is_not_null() & pl.col("severity").is_in([ERROR, WARNING])
     )
+    if only is not None:
+        issues = issues.join(only, on=["file", "sheet", "row"], how="semi", nulls_equal=True)
     column, message = pl.col("column").fill_null(""), pl.lit(issue_messages(issues, lang))
     return (
         issues.with_columns(
