@@ -506,14 +506,11 @@ def write_run_outputs(
     result: RunReport, out: Path, schema: Schema, *, lang: str = "id", overwrite: bool = False,
     settings: dict | None = None, split_desa: bool = False,
 ) -> list[str]:
-    """Everything `validate` writes (when there is a validation) plus the reconciliation tables,
-    review.xlsx, the ministry's update files and the reports; as a whole."""
+    """The reconciliation tables, review.xlsx, the ministry's update files and the reports of a
+    run without a validation (``slrt match``), as a whole. (``slrt run`` writes its outputs while
+    it matches: see :func:`run`.)"""
     with staged_dir(out, overwrite) as stage:
-        prepared = prepare_fix_files(result.validation, stage, schema, lang) if result.validation else []
-        fixes = [str(f.target.relative_to(stage)) for f in prepared]
-        with alongside(write_prepared, prepared):  # the fix-file workbooks in a child process
-            outputs = _write_run_tables(result, stage, schema, lang, settings, split_desa, fixes)
-    return outputs
+        return _write_run_tables(result, stage, schema, lang, settings, split_desa, [])
 
 
 def counts_per_desa(rec: Reconciliation) -> dict[str, dict[str, int]]:
