@@ -284,8 +284,11 @@ def _serve(task_fd: int) -> None:
     """The helper's loop: take an item number, do the task, send the result; until no numbers are left."""
     module, name, context, items = pickle.load(sys.stdin.buffer)
     task = getattr(importlib.import_module(module), name)
-    out = sys.stdout.buffer
-    with os.fdopen(task_fd, "rb", buffering=0) as tasks:
+    # results go out on the original stdout; anything a library prints goes to stderr instead
+    out = os.fdopen(os.dup(1), "wb")
+    sys.stdout.flush()
+    os.dup2(2, 1)
+    with os.fdopen(task_fd, "rb", buffering=0) as tasks, out:
         while (i := _take(tasks)) is not None:
             body = pickle.dumps(task(items[i], context), protocol=pickle.HIGHEST_PROTOCOL)
             out.write(_FRAME.pack(i, len(body)) + body)

@@ -207,3 +207,33 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0]
     except (OSError, IndexError):
         return "Z"
+
+
+HELPER_PRINTS = """
+import os
+if os.environ.get("SLRT_TEST_PRINT"):
+    from slrt_cli.io import readers
+    real = readers.read_file
+    def read_file(*args, **kwargs):
+        print("a library talking on stdout")  # must not break the helper's results
+        return real(*args, **kwargs)
+    readers.read_file = read_file
+"""
+
+
+def test_a_helper_that_prints_still_returns_every_file(tmp_path, monkeypatch):
+    inputs = _inputs(tmp_path)
+    monkeypatch.setenv("SLRT_HELPER", "0")
+    alone = _read(inputs)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(HELPER_PRINTS)
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    monkeypatch.setenv("SLRT_TEST_PRINT", "1")
+    monkeypatch.setenv("SLRT_HELPER", "1")
+    started = _spy_popen(monkeypatch)
+    warned: list[str] = []
+    monkeypatch.setattr(helper.log, "warning", lambda msg, *a: warned.append(msg))
+    shared = _read(inputs, meanwhile=lambda: started[0].wait(timeout=60))  # the helper reads them all
+    _same(alone, shared)
+    assert not warned  # nothing had to be read again here
