@@ -9,8 +9,10 @@ Two sizes (issue targets in brackets):
 
 Data come from ``slrt_cli.synth`` (synthetic people only) and are cached in
 ``benchmarks/_data/run/<size>/`` (git-ignored). Each run is a fresh ``slrt run``
-child process; the script reports the median wall time, the peak RSS of the
-child (``ru_maxrss``), and the accuracy of the links against the generator's
+child process; the script reports the median wall time, the CPU time (user +
+system, helper processes included: less sensitive than wall time to a busy
+machine, not to a slower one), the peak RSS of the largest process
+(``ru_maxrss``), and the accuracy of the links against the generator's
 truth: precision, recall, F1, review rate, new-person precision/recall and
 not-found precision/recall.
 """
@@ -57,17 +59,19 @@ def generate(size: str, regenerate: bool) -> Path:
     return folder
 
 
-def one_run(data: Path, out: Path) -> tuple[float, float, int]:
+def one_run(data: Path, out: Path) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MiB) and CPU seconds (user + system, helpers included) of one run."""
     slrt = str(Path(sys.executable).with_name("slrt"))
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu0 = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     t = time.perf_counter()
     proc = subprocess.run([slrt, "run", "-r", str(data / "register"), str(data / "desa"), "--out", str(out),
                            "--overwrite", "-q"], capture_output=True, text=True)
     wall = time.perf_counter() - t
     if proc.returncode not in (0, 1):
         sys.exit(f"slrt run failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(peak, before) / 1024, proc.returncode
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, max(usage.ru_maxrss, before) / 1024, usage.ru_utime + usage.ru_stime - cpu0
 
 
 def accuracy(data: Path, out: Path) -> dict[str, float]:
@@ -109,19 +113,22 @@ def main() -> None:
     args = ap.parse_args()
     for size in args.sizes.split(","):
         data = generate(size, args.regenerate)
-        walls, peaks = [], []
+        walls, peaks, cpus = [], [], []
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "hasil"
             for i in range(args.runs):
-                wall, peak, _ = one_run(data, out)
+                wall, peak, cpu = one_run(data, out)
                 walls.append(wall)
                 peaks.append(peak)
-                print(f"{size} run {i + 1}/{args.runs}: {wall:.2f} s, peak RSS {peak:.0f} MiB")
+                cpus.append(cpu)
+                print(f"{size} run {i + 1}/{args.runs}: {wall:.2f} s, cpu {cpu:.1f} s, peak RSS {peak:.0f} MiB")
             acc = accuracy(data, out)
         spec = SIZES[size]
         print(f"\n== {size}: {spec['register']:,} register persons x {spec['rows']:,} rows in {spec['files']} files")
         print(f"wall time median {statistics.median(walls):.2f} s (target <= {spec['target_s']} s); "
               f"runs {' '.join(f'{w:.2f}' for w in walls)}")
+        print(f"cpu time median {statistics.median(cpus):.1f} s (user + system, helpers included; "
+              f"{statistics.median(cpus) / statistics.median(walls):.2f} cores busy on average)")
         target = f" (target <= {spec['target_mib']} MiB)" if spec["target_mib"] else ""
         print(f"peak RSS max {max(peaks):.0f} MiB{target}")
         for k, v in acc.items():
