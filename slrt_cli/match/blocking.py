@@ -84,10 +84,20 @@ def word_key_frames(
     }
 
 
-def key_frame(df: pl.DataFrame, idx: str, keys: tuple[str, ...], word_keys: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """One row per (row, key values) with no null key; word keys come from :func:`word_key_frames`."""
+def key_frame(
+    df: pl.DataFrame, idx: str, keys: tuple[str, ...], word_keys: dict[str, pl.DataFrame],
+    only: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """One row per (row, key values) with no null key; word keys come from :func:`word_key_frames`.
+
+    ``only``: the other side's key frame; rows whose plain keys it lacks are left out before the
+    (costly) word keys are joined: they could not pair anyway.
+    """
     scalar = [_key(k, idx) for k in keys if k not in _WORD_KEYS]
     out = df.select(pl.col(idx), *scalar).drop_nulls()
+    plain = [k for k in keys if k not in _WORD_KEYS]
+    if only is not None and plain:
+        out = out.join(only.select(plain).unique(), on=plain, how="semi")
     for k in keys:
         if k in _WORD_KEYS:
             out = out.join(word_keys[k], on=idx, how="inner")
@@ -118,7 +128,9 @@ class Blocker:
     def rule_pairs(self, rule: BlockingRule) -> pl.DataFrame:
         """Pairs (``_b``, ``_r``) found by one rule (may repeat)."""
         b = key_frame(self.batch, "_b", rule.keys, self.b_words)
-        r = key_frame(self.register, "_r", rule.keys, self.r_words)
+        if b.height == 0:  # e.g. no row lacks a birth date: the register side is not built at all
+            return pl.DataFrame(schema={"_b": pl.UInt32, "_r": pl.UInt32})
+        r = key_frame(self.register, "_r", rule.keys, self.r_words, only=b)
         return b.join(r, on=list(rule.keys), how="inner").select("_b", "_r")
 
     def pairs(self, rules: tuple[BlockingRule, ...], keep: str | None = None):
