@@ -70,6 +70,18 @@ def test_helper_reads_exactly_what_reading_alone_reads(tmp_path, monkeypatch):
     assert any(not f.readable for f in shared[0])  # the broken file is reported, as alone
 
 
+def _alone_then_patch_the_helper(tmp_path, monkeypatch, sitecustomize: str):
+    """The inputs read without a helper; then ``sitecustomize`` set up for the helper's interpreter only."""
+    inputs = _inputs(tmp_path)
+    monkeypatch.setenv("SLRT_HELPER", "0")
+    alone = _read(inputs)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(sitecustomize)
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    return inputs, alone
+
+
 HELPER_DIES = """
 import os
 if os.environ.get("SLRT_TEST_DIE_ON"):
@@ -84,13 +96,7 @@ if os.environ.get("SLRT_TEST_DIE_ON"):
 
 
 def test_a_file_the_helper_took_but_never_returned_is_read_here(tmp_path, monkeypatch):
-    inputs = _inputs(tmp_path)
-    monkeypatch.setenv("SLRT_HELPER", "0")
-    alone = _read(inputs)
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(HELPER_DIES)  # loaded by the helper's interpreter only
-    monkeypatch.setenv("PYTHONPATH", str(site))
+    inputs, alone = _alone_then_patch_the_helper(tmp_path, monkeypatch, HELPER_DIES)
     monkeypatch.setenv("SLRT_TEST_DIE_ON", alone[0][1].file)
     monkeypatch.setenv("SLRT_HELPER", "1")
     started = _spy_popen(monkeypatch)
@@ -222,13 +228,7 @@ if os.environ.get("SLRT_TEST_PRINT"):
 
 
 def test_a_helper_that_prints_still_returns_every_file(tmp_path, monkeypatch):
-    inputs = _inputs(tmp_path)
-    monkeypatch.setenv("SLRT_HELPER", "0")
-    alone = _read(inputs)
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(HELPER_PRINTS)
-    monkeypatch.setenv("PYTHONPATH", str(site))
+    inputs, alone = _alone_then_patch_the_helper(tmp_path, monkeypatch, HELPER_PRINTS)
     monkeypatch.setenv("SLRT_TEST_PRINT", "1")
     monkeypatch.setenv("SLRT_HELPER", "1")
     started = _spy_popen(monkeypatch)
