@@ -1,3 +1,3 @@
-from slrt_cli.cli import main
+from slrt_cli.launch import main
 
 main()

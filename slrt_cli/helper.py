@@ -32,7 +32,7 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -125,6 +125,91 @@ def share(
     return results, extra
 
 
+# ---------------------------------------------------------------- spares
+
+#: helpers run in a process group of their own: Ctrl-C in a terminal reaches slrt alone, which
+#: then stops them (a helper interrupted on its own would only print a traceback)
+_OWN_GROUP: dict[str, Any] = {"process_group": 0} if os.name == "posix" else {}
+
+#: helpers started ahead of need (:func:`prestart`), by kind: ("share", process, task pipe r, w) or ("apart", process)
+_spares: dict[str, tuple] = {}
+
+
+def prestart(plan: dict[str, Sequence[str]]) -> None:
+    """Start helpers now: kind ("share", "apart") -> the modules each imports while it waits.
+
+    For the command line: started first thing, the helpers import their modules on the core
+    that slrt's own start-up leaves idle; :func:`share` and :func:`apart` then take them.
+    Helpers nobody takes leave when slrt does (their stdin closes). ``SLRT_HELPER=0``: none.
+    """
+    if os.environ.get("SLRT_HELPER") == "0":
+        return
+    for kind, preload in plan.items():
+        if kind in _spares:
+            continue
+        spawned = _spawn_share(preload) if kind == "share" else _spawn_apart(preload)
+        if spawned is not None:
+            _spares[kind] = spawned
+
+
+def _take_spare(kind: str) -> tuple | None:
+    spare = _spares.pop(kind, None)
+    if spare is not None and spare[1].poll() is not None:  # it died while waiting
+        _close_spare(spare)
+        return None
+    return spare
+
+
+def _close_spare(spare: tuple) -> None:
+    proc = spare[1]
+    for fd in spare[2:]:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    if proc.stdin:
+        proc.stdin.close()  # the helper reads the end of its job: it leaves
+
+
+def release_spares() -> None:
+    """Stop every helper nobody took (they hold no work) and wait for them: no orphan is left."""
+    while _spares:
+        _, spare = _spares.popitem()
+        _close_spare(spare)
+        spare[1].kill()
+        spare[1].wait()
+
+
+def _spawn_share(preload: Sequence[str] = ()) -> tuple | None:
+    r, w = os.pipe()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "slrt_cli.helper", "share", str(os.getpid()), ",".join(preload), str(r)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, pass_fds=(r,), env=_env(), **_OWN_GROUP,
+        )
+    except (OSError, ValueError) as exc:  # ValueError: no pass_fds on this system
+        os.close(r)
+        os.close(w)
+        log.warning("no helper (%s); working alone", type(exc).__name__)
+        return None
+    return ("share", proc, r, w)
+
+
+def _spawn_apart(preload: Sequence[str] = ()) -> tuple | None:
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "slrt_cli.helper", "apart", str(os.getpid()), ",".join(preload)],
+            stdin=subprocess.PIPE, env=_env(), **_OWN_GROUP,
+        )
+    except OSError as exc:
+        log.warning("no helper (%s); working alone", type(exc).__name__)
+        return None
+    return ("apart", proc)
+
+
+# ---------------------------------------------------------------- share
+
+
 class _Helper:
     """The helper process, the task pipe both sides read from, and the thread draining its results."""
 
@@ -137,17 +222,10 @@ class _Helper:
 
     @classmethod
     def start(cls, task: Callable, items: list[tuple[Any, str]], context: Any) -> _Helper | None:
-        r, w = os.pipe()
-        try:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "slrt_cli.helper", "share", str(os.getpid()), str(r)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, pass_fds=(r,), env=_env(),
-            )
-        except (OSError, ValueError) as exc:  # ValueError: no pass_fds on this system
-            os.close(r)
-            os.close(w)
-            log.warning("no helper (%s); working alone", type(exc).__name__)
+        spawned = _take_spare("share") or _spawn_share()
+        if spawned is None:
             return None
+        _, proc, r, w = spawned
         job = pickle.dumps((task.__module__, task.__qualname__, context, [item for item, _ in items]),
                            protocol=pickle.HIGHEST_PROTOCOL)
         helper = cls(proc, os.fdopen(r, "rb", buffering=0))
@@ -231,8 +309,12 @@ def apart(func: Callable[..., Any], *args: Any, nice: int = 0) -> Iterator[None]
         func(*args)
         return
     job = pickle.dumps((func.__module__, func.__qualname__, args, nice), protocol=pickle.HIGHEST_PROTOCOL)
-    proc = subprocess.Popen([sys.executable, "-m", "slrt_cli.helper", "apart", str(os.getpid())],
-                            stdin=subprocess.PIPE, env=_env())
+    spawned = _take_spare("apart") or _spawn_apart()
+    if spawned is None:  # no process could be started: the job runs here, after the block
+        yield
+        func(*args)
+        return
+    proc = spawned[1]
     sender = threading.Thread(target=_send, args=(proc.stdin, job), daemon=True)  # the pipe may fill up
     sender.start()
     ok = False
@@ -257,7 +339,10 @@ def _send(stdin: BinaryIO, job: bytes) -> None:
 
 
 def _run_apart() -> None:
-    module, name, args, nice = pickle.load(sys.stdin.buffer)
+    try:
+        module, name, args, nice = pickle.load(sys.stdin.buffer)
+    except EOFError:  # a spare nobody took
+        return
     if nice and hasattr(os, "nice"):
         os.nice(nice)
     getattr(importlib.import_module(module), name)(*args)
@@ -268,10 +353,12 @@ def _main(argv: list[str]) -> int:
     quote a cell: a name, a NIK), and an interrupted helper leaves quietly."""
     try:
         die_with_parent(int(argv[1]))  # a crash of slrt leaves no helper writing on
+        for module in filter(None, argv[2].split(",")):  # imported while the job is being prepared
+            importlib.import_module(module)
         if argv[0] == "apart":
             _run_apart()
         else:
-            _serve(int(argv[2]))
+            _serve(int(argv[3]))
     except KeyboardInterrupt:
         return 130
     except BaseException as exc:  # noqa: BLE001
@@ -282,7 +369,10 @@ def _main(argv: list[str]) -> int:
 
 def _serve(task_fd: int) -> None:
     """The helper's loop: take an item number, do the task, send the result; until no numbers are left."""
-    module, name, context, items = pickle.load(sys.stdin.buffer)
+    try:
+        module, name, context, items = pickle.load(sys.stdin.buffer)
+    except EOFError:  # a spare nobody took
+        return
     task = getattr(importlib.import_module(module), name)
     # results go out on the original stdout; anything a library prints goes to stderr instead
     out = os.fdopen(os.dup(1), "wb")

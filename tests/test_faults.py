@@ -86,8 +86,21 @@ def test_ctrl_c_stops_every_process_and_changes_nothing(previous, delay):
     assert tree_hashes(out) == hashes
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".slrt-staging")]
     time.sleep(0.2)
-    alive = subprocess.run(["ps", "-o", "pid=", "-g", str(proc.pid)], capture_output=True, text=True).stdout.split()
-    assert not alive, "helpers left running"
+    assert not _alive_helpers(proc.pid), "helpers left running"
+
+
+def _alive_helpers(parent: int) -> list[str]:
+    """Processes of slrt ``parent``: its process group, and its helpers (a group of their own,
+    named by their parent's pid on their command line); zombies do not count."""
+    ps = subprocess.run(["ps", "-eo", "pid=,pgid=,stat=,args="], capture_output=True, text=True).stdout
+    out = []
+    for line in ps.splitlines():
+        pid, pgid, stat, args = line.split(None, 3)
+        mine = pgid == str(parent) or f"slrt_cli.helper share {parent} " in args + " " or (
+            f"slrt_cli.helper apart {parent} " in args + " ")
+        if mine and not stat.startswith("Z"):
+            out.append(f"{pid} {args[:80]}")
+    return out
 
 
 def test_two_runs_on_one_folder_at_once(tmp_path):

@@ -237,3 +237,41 @@ def test_a_helper_that_prints_still_returns_every_file(tmp_path, monkeypatch):
     shared = _read(inputs, meanwhile=lambda: started[0].wait(timeout=60))  # the helper reads them all
     _same(alone, shared)
     assert not warned  # nothing had to be read again here
+
+
+def test_a_prestarted_helper_is_taken_and_gives_the_same_results(tmp_path, monkeypatch):
+    inputs = _inputs(tmp_path)
+    monkeypatch.setenv("SLRT_HELPER", "0")
+    alone = _read(inputs)
+    monkeypatch.setenv("SLRT_HELPER", "1")
+    helper.prestart({"share": ("slrt_cli.ingest",), "apart": ()})
+    spare = helper._spares["share"][1]
+    shared = _read(inputs, meanwhile=lambda: "register")
+    assert "share" not in helper._spares and spare.poll() is not None  # taken, used, finished
+    _same(alone, shared)
+    (tmp_path / "a.txt").write_text("x")
+    apart_spare = helper._spares["apart"][1]
+    with helper.apart(shutil.copyfile, tmp_path / "a.txt", tmp_path / "b.txt"):
+        pass
+    assert apart_spare.returncode == 0 and (tmp_path / "b.txt").read_text() == "x"
+
+
+def test_spares_nobody_takes_leave(monkeypatch):
+    monkeypatch.delenv("SLRT_HELPER", raising=False)
+    helper.prestart({"share": (), "apart": ()})
+    procs = [spare[1] for spare in helper._spares.values()]
+    helper.release_spares()
+    assert procs and all(p.returncode is not None for p in procs) and not helper._spares
+
+
+def test_the_command_leaves_no_spare_behind(tmp_path):
+    """`slrt validate` on a small batch starts a reading helper it then does not need."""
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("slrt")), "validate", str(SAMPLE / "desa"), "--out",
+                             str(tmp_path / "o"), "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode in (0, 1), err
+    time.sleep(0.5)
+    ps = subprocess.run(["ps", "-eo", "stat=,args="], capture_output=True, text=True).stdout.splitlines()
+    spares = [line for line in ps if f"slrt_cli.helper share {proc.pid} " in line + " " and not line.startswith("Z")]
+    assert not spares

@@ -97,6 +97,9 @@ def _leave(code: int | str | None) -> None:
     elif not isinstance(code, int):
         sys.stderr.write(f"{code}\n")
         code = 1
+    helper = sys.modules.get("slrt_cli.helper")
+    if helper is not None:  # helpers started ahead that the command did not need
+        helper.release_spares()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
