@@ -11,7 +11,7 @@ import sys
 
 #: command -> helpers started for it, with the modules each imports while it waits
 HELPERS = {
-    "run": {"share": ("slrt_cli.ingest",), "apart": ("slrt_cli.report.fixfiles",)},
+    "run": {"share": ("slrt_cli.ingest",), "apart": ("slrt_cli.pipeline",)},
     "validate": {"share": ("slrt_cli.ingest",)},
 }
 

@@ -413,9 +413,9 @@ def _run(inputs, register, out, *, lang, overwrite, today, progress, schema, set
     else:
         with staged_dir(Path(out), overwrite) as stage:
             fixes = fix_file_names(report)
-            # the villages' fix-files are written by another process while we match, on what the
-            # matcher leaves of the CPU
-            with apart(write_fix_files, fix_file_inputs(report), stage, schema, lang, nice=10):
+            # issues and the villages' fix-files are written by another process while we match,
+            # on what the matcher leaves of the CPU
+            with apart(write_village_files, fix_file_inputs(report), stage, schema, lang, nice=10):
                 result = linked()
                 run_settings = {"coverage": coverage, "full_nik": full_ids, "period": period,
                                 "split_desa": split_desa, "workers": workers}
@@ -424,6 +424,17 @@ def _run(inputs, register, out, *, lang, overwrite, today, progress, schema, set
         store.record_decisions(new_decisions)
         store.record_processed([(f.file, f.sha256) for f in report.files if f.readable], period)
     return result
+
+
+def write_village_files(report: ValidationReport, stage: Path, schema: Schema, lang: str) -> None:
+    """issues.csv, issues.parquet (read again by `slrt report`) and the fix-files of a validation.
+
+    ``slrt run`` has a helper write them while it matches (:func:`slrt_cli.helper.apart`): they
+    depend on the validation alone, and ``report`` needs only :func:`fix_file_inputs`.
+    """
+    export.write_issues(report, stage / "issues.csv", lang, schema)
+    report.issue_table.write_parquet(stage / "issues.parquet")
+    write_fix_files(report, stage, schema, lang)
 
 
 def mark_already_processed(report: ValidationReport, earlier: dict[str, tuple[str, str]], schema: Schema) -> ValidationReport:
@@ -561,10 +572,8 @@ def _write_run_data(
     from slrt_cli.report.html import write_html
     from slrt_cli.uploads import write_uploads
 
-    if result.validation is not None:
+    if result.validation is not None:  # issues.* and the fix-files: written by write_village_files (see _run)
         export.write_rows(result.validation, schema, stage / "rows.parquet")
-        export.write_issues(result.validation, stage / "issues.csv", lang, schema)
-        result.validation.issue_table.write_parquet(stage / "issues.parquet")  # for `slrt report` later
         outputs += ["rows.parquet", "issues.csv", "issues.parquet", *fixes]
         body = export.summarise(result.validation)
     else:
