@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 
 class BackgroundError(RuntimeError):
@@ -30,22 +31,19 @@ def die_with_parent(parent: int) -> None:
 
 
 @contextmanager
-def alongside(func: Callable[..., Any], *args: Any, nice: int = 0) -> Iterator[None]:
+def alongside(func: Callable[..., Any], *args: Any) -> Iterator[None]:
     """Run ``func(*args)`` in a child process during the ``with`` block; wait for it at the end.
-
-    ``nice`` > 0 lowers the child's priority: it then uses what the parent leaves of the CPU
-    (for work the parent will not wait for until much later).
 
     Example:
         >>> with alongside(print, "child"):      # doctest: +SKIP
         ...     work_in_the_parent()
     """
-    with alongside_each(func, [args], nice=nice):
+    with alongside_each(func, [args]):
         yield
 
 
 @contextmanager
-def alongside_each(func: Callable[..., Any], jobs: list[tuple], nice: int = 0) -> Iterator[None]:
+def alongside_each(func: Callable[..., Any], jobs: list[tuple]) -> Iterator[None]:
     """One child per job (``func(*job)``) during the ``with`` block; all waited for at the end."""
     if not hasattr(os, "fork") or os.environ.get("SLRT_NO_FORK"):
         yield
@@ -61,8 +59,6 @@ def alongside_each(func: Callable[..., Any], jobs: list[tuple], nice: int = 0) -
             gc.disable()  # a collection would touch (and so copy) every page shared with the parent
             try:
                 die_with_parent(parent)
-                if nice:
-                    os.nice(nice)
                 func(*job)
                 code = 0
             finally:

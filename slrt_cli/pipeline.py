@@ -67,10 +67,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("slrt.pipeline")
 
-#: modules the later steps need, imported in a thread while the register loads (polars leaves the
-#: GIL free then): a second of imports off the way; the steps import them again where they run
-LATER_STEPS = ("pandera.polars", "slrt_cli.match", "slrt_cli.reconcile", "slrt_cli.report.excel",
-               "slrt_cli.report.html", "slrt_cli.report.review", "slrt_cli.uploads")
+#: modules validation needs, and those matching and the reports need: imported in a thread while
+#: the register loads (polars leaves the GIL free then), a second of imports off the way; the
+#: steps import them again where they run
+VALIDATION_MODULES = ("pandera.polars",)
+RUN_MODULES = ("slrt_cli.match", "slrt_cli.reconcile", "slrt_cli.report.excel", "slrt_cli.report.html",
+               "slrt_cli.report.review", "slrt_cli.uploads")
 
 
 def preload(modules: Sequence[str]) -> None:
@@ -196,7 +198,7 @@ def _validated(
     meanwhile: Callable[[], Any] | None = None,
 ) -> tuple[ValidationReport, Any]:
     """Read, normalise and validate (nothing written); also what ``meanwhile()`` returned."""
-    preload(LATER_STEPS if meanwhile else LATER_STEPS[:1])
+    preload(VALIDATION_MODULES + (RUN_MODULES if meanwhile else ()))  # ``meanwhile``: the register of a run
     files, input_issues, batch, extra = read_inputs(inputs, schema, today, progress, meanwhile)
     result = validate_batch(batch, schema, column_titles(files), today=today)
     file_issues = input_issues + [i for f in files for i in f.issues] + [
