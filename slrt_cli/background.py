@@ -14,7 +14,34 @@ from typing import Any
 
 
 class BackgroundError(RuntimeError):
-    """The background writer failed; the run must not be published."""
+    """The background writer failed; the run must not be published.
+
+    ``errno`` is set when the system refused a write there (disk full...), so that the operator
+    is told so (:func:`slrt_cli.errors.os_failure`) rather than shown an internal error.
+    """
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno
+
+
+#: exit status of a background process whose write the system refused: base + errno (errno < 64)
+OS_EXIT_BASE = 64
+
+
+def exit_status_for(exc: BaseException) -> int:
+    """A background process's exit status for ``exc``: ``OS_EXIT_BASE + errno`` for an OS refusal, else 1."""
+    from slrt_cli.errors import os_errno, os_failure
+
+    number = os_errno(exc)
+    if os_failure(exc) is not None and number is not None and 0 < number < 64:
+        return OS_EXIT_BASE + number
+    return 1
+
+
+def errno_of_status(status: int) -> int | None:
+    """The errno a background process reported through its exit status (see :func:`exit_status_for`)."""
+    return status - OS_EXIT_BASE if OS_EXIT_BASE < status < OS_EXIT_BASE + 64 else None
 
 
 def die_with_parent(parent: int) -> None:
@@ -61,18 +88,47 @@ def alongside_each(func: Callable[..., Any], jobs: list[tuple]) -> Iterator[None
                 die_with_parent(parent)
                 func(*job)
                 code = 0
+            except BaseException as exc:  # noqa: BLE001 -- told through the exit status only
+                code = exit_status_for(exc)
             finally:
                 os._exit(code)
         pids.append(pid)
-    failed = False
+    statuses = []
+    ok = False
     try:
         yield
+        ok = True
     finally:
-        for pid in pids:
-            _, status = os.waitpid(pid, 0)
-            failed |= os.waitstatus_to_exitcode(status) != 0
+        waiting = list(pids)
+        try:
+            while waiting:
+                pid = waiting[0]
+                if not ok:  # the run is failing or being stopped: its files are discarded anyway
+                    _kill(pid)
+                _, status = os.waitpid(pid, 0)
+                waiting.pop(0)
+                statuses.append(os.waitstatus_to_exitcode(status))
+        except BaseException:  # stopped while waiting: no child may write on into the discarded folder
+            for pid in waiting:
+                _kill(pid)
+                try:
+                    os.waitpid(pid, 0)
+                except ChildProcessError:
+                    pass
+            raise
+    failed = [s for s in statuses if s != 0]
     if failed:
-        raise BackgroundError("background writer failed")
+        raise BackgroundError("background writer failed", errno=errno_of_status(failed[0]))
+
+
+def _kill(pid: int) -> None:
+    """Stop a forked writer at once (only reached where ``os.fork`` exists, so POSIX signals too)."""
+    import signal
+
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def balanced(items: list, weight: Callable[[Any], int], parts: int) -> list[list]:

@@ -50,6 +50,8 @@ KEYS: dict[str, Key] = {
         Key("coverage", "str", "household", "who counts as not found: household or desa"),
         Key("workers", "int", 1, "processes for matching"),
         Key("split_desa", "bool", False, "ministry update files split per desa (default: per kabupaten)"),
+        Key("baca_lembar_tersembunyi", "bool", False, "read hidden and very hidden sheets too (default: skipped)"),
+        Key("kolom", "path", "", "column mapping file (TOML): column title -> field, or abaikan (ignore)"),
         Key("fail_on", "str", "", "exit 1 when these outcomes occur (comma-separated)"),
         Key("state", "path", "", "state folder (review decisions, processed files); default beside out"),
         Key("decisions", "path", "", "review.xlsx with reviewers' decisions to apply"),
@@ -71,7 +73,7 @@ def load_file(path: Path) -> dict[str, Any]:
         UsageError: unreadable file, TOML syntax error, unknown key, wrong type.
     """
     try:
-        data = tomllib.loads(Path(path).read_text("utf-8"))
+        data = tomllib.loads(Path(path).read_text("utf-8-sig"))  # Notepad saves UTF-8 with a BOM
     except FileNotFoundError:
         raise UsageError("error_config_missing", path=str(path)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -84,9 +86,9 @@ def load_file(path: Path) -> dict[str, Any]:
     base = Path(path).resolve().parent  # relative paths in a file are relative to the file
     for key, value in out.items():
         if KEYS[key].type == "path" and value:
-            out[key] = os.path.normpath(base / value)
+            out[key] = os.path.normpath(base / os.path.expanduser(value))
         elif KEYS[key].type == "paths":
-            out[key] = [os.path.normpath(base / v) for v in value]
+            out[key] = [os.path.normpath(base / os.path.expanduser(v)) for v in value]
     return out
 
 
@@ -99,6 +101,10 @@ def from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
         if raw is None or raw == "":
             continue
         value: Any = raw.split(os.pathsep) if spec.type == "paths" else raw
+        if spec.type == "path":
+            value = os.path.expanduser(value)
+        elif spec.type == "paths":
+            value = [os.path.expanduser(v) for v in value]
         out[key] = _coerce(spec, value, ENV_PREFIX + key.upper())
     return out
 

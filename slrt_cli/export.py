@@ -64,11 +64,16 @@ def label_columns(issues: pl.DataFrame, schema: Schema, lang: str) -> pl.DataFra
     labels = {name: f.label(lang) for name, f in schema.fields.items()}
     params = pl.col("params")
     for name, label in labels.items():
-        params = params.str.replace_all(f'"field":"{name}"', f'"field":"{label}"', literal=True)
+        for key in ("field", "previous"):
+            params = params.str.replace_all(f'"{key}":"{name}"', f'"{key}":"{label}"', literal=True)
     return issues.with_columns(
         pl.col("column").replace(labels),
-        pl.when(pl.col("code") == "COLUMN_MISSING").then(params).otherwise(pl.col("params")).alias("params"),
+        pl.when(pl.col("code").is_in(FIELD_CODES)).then(params).otherwise(pl.col("params")).alias("params"),
     )
+
+
+#: issue codes whose ``field``/``previous`` parameters name a canonical field (shown by its label)
+FIELD_CODES = ["COLUMN_MISSING", "COLUMN_BY_CONTENT", "COLUMN_CONTENT_MISMATCH", "COLUMN_CONTENT_DOUBT"]
 
 
 def write_issues(report: ValidationReport, path: Path, lang: str, schema: Schema) -> None:

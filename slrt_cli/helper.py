@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from slrt_cli.background import BackgroundError, die_with_parent
+from slrt_cli.background import BackgroundError, die_with_parent, errno_of_status, exit_status_for
 
 log = logging.getLogger("slrt.helper")
 
@@ -322,12 +322,18 @@ def apart(func: Callable[..., Any], *args: Any, nice: int = 0) -> Iterator[None]
         yield
         ok = True
     finally:
-        if not ok and proc.poll() is None:
+        try:
+            if not ok and proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        except BaseException:  # stopped (SIGTERM, Ctrl-C) while waiting: it must not write on
             proc.kill()
-        proc.wait()
-        sender.join()
+            proc.wait()
+            raise
+        finally:
+            sender.join()
     if proc.returncode != 0:
-        raise BackgroundError(f"background job failed (exit {proc.returncode})")
+        raise BackgroundError(f"background job failed (exit {proc.returncode})", errno=errno_of_status(proc.returncode))
 
 
 def _send(stdin: BinaryIO, job: bytes) -> None:
@@ -363,7 +369,7 @@ def _main(argv: list[str]) -> int:
         return 130
     except BaseException as exc:  # noqa: BLE001
         sys.stderr.write(f"slrt: background job failed ({type(exc).__name__})\n")
-        return 1
+        return exit_status_for(exc)  # a disk full is told to slrt as such (by its errno alone)
     return 0
 
 

@@ -23,9 +23,9 @@ def read_and_normalise(item: tuple[Path, str], context: tuple) -> tuple[FileResu
     A pure function of the file and ``context`` (schema, today, raise internal errors), so that
     a helper process may do it (:func:`slrt_cli.helper.share`).
     """
-    (path, name), (schema, today, raise_internal) = item, context
+    (path, name), (schema, today, raise_internal, *limits) = item, context  # limits: a ReadLimits, optional
     readers.RAISE_INTERNAL_ERRORS = raise_internal
-    result = readers.read_file(path, name, schema)
+    result = readers.read_file(path, name, schema, *limits)
     frames = []
     for sheet in result.sheets:
         frame = normalise_sheet(sheet, schema, today=today)

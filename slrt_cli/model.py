@@ -88,6 +88,8 @@ class SourceColumn:
             the first column mapped to a field, else ``"x:" + header``,
             de-duplicated with ``#2``, ``#3``).
         codelist: code list named by the alias that matched (e.g. SHDK codes), or None.
+        how: how the field was recognised (``alias``, ``words``, ``content``, ``combined``).
+        confidence: how sure the recognition is (1.0 for an exact alias).
     """
 
     index: int
@@ -96,6 +98,8 @@ class SourceColumn:
     field: str | None
     key: str
     codelist: str | None = None
+    how: str = ""  # how the field was recognised: alias, words, content, combined ("" for extras)
+    confidence: float = 0.0
 
 
 @dataclass

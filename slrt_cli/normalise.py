@@ -247,7 +247,11 @@ def _field_plan(key: str, kind: str, override: str | None, schema: Schema, m: _M
         return _name_plan(key, m)
     if kind == "code":
         cl = schema.codelist_for(key, override)
-        return _mapped_plan(key, m, cl.lookup if cl else value_key, pl.Utf8)
+        plan = _mapped_plan(key, m, cl.lookup if cl else value_key, pl.Utf8)
+        built = plan.build
+        listed = cl.name if cl else ""
+        plan.build = lambda: [*built(), pl.lit(listed, pl.Utf8).alias(key + "__list")]
+        return plan
     if kind == "flag":
         cl = schema.codelist_for(key, override)
         return _mapped_plan(key, m, lambda v: parse_flag(v, cl), pl.Boolean)
@@ -267,6 +271,8 @@ def _companions(key: str, kind: str) -> list[str]:
         return [key + "__status"]
     if kind == "name" and key == "nama":
         return ["nama_alm"]
+    if kind == "code":
+        return [key + "__list"]  # the code list applied (a status column may use another list)
     return []
 
 

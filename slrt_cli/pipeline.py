@@ -6,6 +6,7 @@ write outputs. Each step is a module of its own; this one only wires them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -19,15 +20,17 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from slrt_cli import export
-from slrt_cli.atomic import check_target, staged_dir
+from slrt_cli.atomic import _OLD_PREFIX, _STAGE_PREFIX, check_target, staged_dir
 from slrt_cli.background import alongside, alongside_each, balanced
 from slrt_cli.errors import InputError, UsageError
 from slrt_cli.helper import apart, share, worth_a_helper
 from slrt_cli.ingest import read_and_normalise
+from slrt_cli.invariants import check_reconciliation
 from slrt_cli.io import readers
 from slrt_cli.io.decisions import read_decisions
-from slrt_cli.io.readers import collect_inputs
-from slrt_cli.io.register import read_register
+from slrt_cli.io.mapping import ColumnMapping, as_mapping
+from slrt_cli.io.readers import Exclusion, ReadLimits, collect_inputs
+from slrt_cli.io.register import RegisterRead, read_register_checked
 from slrt_cli.lock import output_lock
 from slrt_cli.model import (
     ERROR,
@@ -35,6 +38,7 @@ from slrt_cli.model import (
     WARNING,
     FileResult,
     Issue,
+    SheetTable,
     ValidationReport,
     issues_frame,
 )
@@ -42,6 +46,8 @@ from slrt_cli.normalise import normalise_sheet
 from slrt_cli.report.fixfiles import (
     fix_file_inputs,
     fix_file_names,
+    fix_file_shortened,
+    fix_file_targets,
     prepare_fix_files,
     write_fix_files,
     write_prepared,
@@ -66,6 +72,9 @@ if TYPE_CHECKING:
     from slrt_cli.reconcile import Reconciliation
 
 log = logging.getLogger("slrt.pipeline")
+
+#: name prefixes of an output folder's staging folders (:mod:`slrt_cli.atomic`), never inputs
+STAGING_PREFIXES = (_STAGE_PREFIX, _OLD_PREFIX)
 
 #: modules validation needs, and those matching and the reports need: imported in a thread while
 #: the register loads (polars leaves the GIL free then), a second of imports off the way; the
@@ -93,12 +102,13 @@ Progress = Callable[[str, int, int], None]  # (file name, index, total)
 
 def read_inputs(
     inputs: Sequence[str | Path], schema: Schema, today: dt.date, progress: Progress | None = None,
-    meanwhile: Callable[[], Any] | None = None,
+    meanwhile: Callable[[], Any] | None = None, exclude: Sequence[Exclusion] = (), limits: ReadLimits | None = None,
 ) -> tuple[list[FileResult], list[Issue], pl.DataFrame, Any]:
     """Read and normalise every input file (folders are searched recursively); ``meanwhile()`` runs
     here in the meantime.
 
     A helper process takes a share of the files when the batch is large (:mod:`slrt_cli.helper`).
+    ``exclude``: paths never read (slrt's outputs, the register: :func:`exclusions`).
 
     Returns:
         The files as read, the issues about the inputs as named, the normalised rows of all the
@@ -107,8 +117,13 @@ def read_inputs(
     Raises:
         UsageError: a named path does not exist.
     """
-    found, issues = collect_inputs([Path(p) for p in inputs])
-    context = (schema, today, readers.RAISE_INTERNAL_ERRORS)
+    found, issues = collect_inputs([Path(p) for p in inputs], exclude)
+    issues += [Issue("FILE_NAME_SHORTENED", schema.severity("FILE_NAME_SHORTENED"), name,
+                     params={"fix": target})
+               for name, target in fix_file_targets([n for _, n in found]).items() if fix_file_shortened(name)]
+    issues = [dataclasses.replace(i, severity=schema.severity(i.code)) if i.code in schema.rules else i
+              for i in issues]
+    context = (schema, today, readers.RAISE_INTERNAL_ERRORS, limits or ReadLimits())
     pairs, extra = share(read_and_normalise, [(item, item[1]) for item in found], context,
                          helper=worth_a_helper(found), progress=progress, meanwhile=meanwhile)
     results: list[FileResult] = []
@@ -134,6 +149,24 @@ def read_inputs(
     return results, issues, ensure_columns(batch, schema), extra
 
 
+def exclusions(
+    out: str | Path | None, state: str | Path | None = None, register: Sequence[str | Path] = (),
+    decisions: str | Path | None = None,
+) -> list[Exclusion]:
+    """What is never read as a village file: the output folder (with its staging folders), the
+    state folder, the register extract and the decisions workbook, wherever they lie."""
+    found = []
+    if out is not None:
+        out = Path(out)
+        found.append(Exclusion(out, "INPUT_OUTPUT_EXCLUDED", tuple(f"{p}{out.name}-" for p in STAGING_PREFIXES)))
+    if state or out is not None:
+        found.append(Exclusion(Path(state) if state else default_state_dir(Path(out)), "INPUT_STATE_EXCLUDED"))
+    found += [Exclusion(Path(r), "INPUT_REGISTER_EXCLUDED") for r in register]
+    if decisions:
+        found.append(Exclusion(Path(decisions), "INPUT_DECISIONS_EXCLUDED"))
+    return found
+
+
 def column_titles(files: list[FileResult]) -> dict[tuple[str, str], dict[str, str]]:
     """(file, sheet) -> field -> the column as the user sees it, e.g. ``NOMOR NIK (C)``."""
     out: dict[tuple[str, str], dict[str, str]] = {}
@@ -154,6 +187,8 @@ def validate(
     today: dt.date | None = None,
     progress: Progress | None = None,
     schema: Schema | None = None,
+    read_hidden_sheets: bool = False,
+    mapping: ColumnMapping | str | Path | None = None,
 ) -> ValidationReport:
     """Read, normalise and validate village files; write the outputs to ``out``.
 
@@ -165,6 +200,9 @@ def validate(
         today: reference date for future dates and ages (default: today).
         progress: called before each file is read.
         schema: schema files (default: the bundled ones).
+        read_hidden_sheets: read hidden and very hidden sheets too (default: skipped, SHEET_HIDDEN).
+        mapping: the operator's column mapping (``--kolom``): a ColumnMapping or the path of its
+            TOML file (:mod:`slrt_cli.io.mapping`).
 
     Returns:
         A :class:`ValidationReport`; ``report.rows`` has one row per data row read.
@@ -182,7 +220,8 @@ def validate(
     today = today or dt.date.today()
     if out is not None:
         check_target(Path(out), overwrite)
-    report, _ = _validated(inputs, schema, today, progress)
+    report, _ = _validated(inputs, schema, today, progress, exclude=exclusions(out),
+                           limits=ReadLimits(read_hidden_sheets=read_hidden_sheets, mapping=as_mapping(mapping, schema)))
     if out is not None:
         with output_lock(Path(out)):
             report.outputs = write_validation_outputs(report, Path(out), schema, lang=lang, overwrite=overwrite)
@@ -195,11 +234,11 @@ def validate(
 
 def _validated(
     inputs: Sequence[str | Path], schema: Schema, today: dt.date, progress: Progress | None,
-    meanwhile: Callable[[], Any] | None = None,
+    meanwhile: Callable[[], Any] | None = None, exclude: Sequence[Exclusion] = (), limits: ReadLimits | None = None,
 ) -> tuple[ValidationReport, Any]:
     """Read, normalise and validate (nothing written); also what ``meanwhile()`` returned."""
     preload(VALIDATION_MODULES + (RUN_MODULES if meanwhile else ()))  # ``meanwhile``: the register of a run
-    files, input_issues, batch, extra = read_inputs(inputs, schema, today, progress, meanwhile)
+    files, input_issues, batch, extra = read_inputs(inputs, schema, today, progress, meanwhile, exclude, limits)
     result = validate_batch(batch, schema, column_titles(files), today=today)
     file_issues = input_issues + [i for f in files for i in f.issues] + [
         i for f in files for s in f.sheets for i in s.issues
@@ -289,6 +328,7 @@ class RunReport:
     period: str = ""
     register: pl.DataFrame | None = None  # the normalised register (for review.xlsx and the reports)
     full_ids: bool = False
+    register_files: list[dict] = field(default_factory=list)  # the register files read: name, rows, SHA-256
 
     @property
     def links(self):  # -> pandas.DataFrame
@@ -312,7 +352,26 @@ class RunReport:
 
 def load_register(paths: Sequence[str | Path], schema: Schema, today: dt.date) -> pl.DataFrame:
     """Read and normalise the register extract (canonical columns, ``nik_numeric`` flags)."""
-    raw = read_register([Path(p) for p in paths], schema)
+    return load_register_checked(paths, schema, today)[0]
+
+
+def load_register_checked(
+    paths: Sequence[str | Path], schema: Schema, today: dt.date
+) -> tuple[pl.DataFrame, RegisterRead]:
+    """:func:`load_register`, and what was read: the files (rows, SHA-256) and the issues about them.
+
+    Raises:
+        InputError: the register is unusable (:func:`slrt_cli.io.register.read_register_checked`).
+    """
+    read = read_register_checked([Path(p) for p in paths], schema)
+    for f in read.files:
+        log.info("register file=%s rows=%d sha256=%s", f.file, f.rows, f.sha256)
+    for issue in read.issues:
+        log.warning("register %s file=%s %s", issue.code, issue.file, json.dumps(issue.params, sort_keys=True))
+    return _normalised_register(read.table, schema, today), read
+
+
+def _normalised_register(raw: SheetTable, schema: Schema, today: dt.date) -> pl.DataFrame:
     frame = ensure_columns(normalise_sheet(raw, schema, today=today), schema)  # every field, even if absent
     frame = frame.drop([c for c in frame.columns if c.startswith("_")])
     frame = frame.rename({"x:person_id_derived": "person_id_derived"}).with_columns(
@@ -347,6 +406,8 @@ def run(
     state: str | Path | None = None,
     decisions: str | Path | None = None,
     split_desa: bool = False,
+    read_hidden_sheets: bool = False,
+    mapping: ColumnMapping | str | Path | None = None,
 ) -> RunReport:
     """Import, validate, match and reconcile a month in one go; write every output to ``out``.
 
@@ -361,32 +422,42 @@ def run(
         state: state folder (default: ``<out>.state``; none when ``out`` is None).
         decisions: a filled-in review.xlsx whose decisions are applied and remembered.
         split_desa: ministry update files per desa (default: per kabupaten).
+        read_hidden_sheets: read hidden and very hidden sheets too (default: skipped, SHEET_HIDDEN).
+        mapping: the operator's column mapping (``--kolom``), as :func:`validate`.
 
     Raises:
-        UsageError, InputError: as :func:`validate`; InputError also when the register is unusable.
+        UsageError, InputError: as :func:`validate`; InputError also when the register is unusable
+            (unreadable, empty, conflicting person ids: :func:`load_register_checked`).
+        InvariantError: the results break an invariant (a bug, :mod:`slrt_cli.invariants`); nothing is written.
 
     Example:
         >>> report = run(["sample_data/desa"], ["sample_data/register/dtks_siksng.csv"])  # doctest: +SKIP
         >>> report.counts()["matched"]                                                      # doctest: +SKIP
     """
+    mapping = as_mapping(mapping, schema)  # a wrong mapping file is reported before anything is locked
     if out is not None:
         with output_lock(Path(out)):
             return _run(inputs, register, Path(out), lang=lang, overwrite=overwrite, today=today, progress=progress,
                         schema=schema, settings=settings, full_ids=full_ids, coverage=coverage, workers=workers,
-                        period=period, state=state, decisions=decisions, split_desa=split_desa)
+                        period=period, state=state, decisions=decisions, split_desa=split_desa, read_hidden_sheets=read_hidden_sheets,
+                        mapping=mapping)
     return _run(inputs, register, None, lang=lang, overwrite=overwrite, today=today, progress=progress,
                 schema=schema, settings=settings, full_ids=full_ids, coverage=coverage, workers=workers, period=period,
-                state=state, decisions=decisions, split_desa=split_desa)
+                state=state, decisions=decisions, split_desa=split_desa, read_hidden_sheets=read_hidden_sheets,
+                        mapping=mapping)
 
 
 def _run(inputs, register, out, *, lang, overwrite, today, progress, schema, settings, full_ids, coverage, workers,
-         period, state, decisions, split_desa) -> RunReport:
+         period, state, decisions, split_desa, read_hidden_sheets=False, mapping=None) -> RunReport:
     schema = schema or load_schema()
     today = today or dt.date.today()
     if out is not None:
         check_target(Path(out), overwrite)
     # the register is loaded here while a helper process starts reading the villages' files
-    report, reg = _validated(inputs, schema, today, progress, lambda: load_register(register, schema, today))
+    excluded = exclusions(out, state, register, decisions)
+    report, (reg, reg_read) = _validated(inputs, schema, today, progress,
+                                         lambda: load_register_checked(register, schema, today), exclude=excluded,
+                                         limits=ReadLimits(read_hidden_sheets=read_hidden_sheets, mapping=as_mapping(mapping, schema)))
     if not any(f.readable for f in report.files):
         if out is not None:
             write_validation_outputs(report, Path(out), schema, lang=lang, overwrite=overwrite)
@@ -404,10 +475,13 @@ def _run(inputs, register, out, *, lang, overwrite, today, progress, schema, set
         new_decisions, bad = resolve_decisions(read_decisions(Path(decisions)), rows, reg, period, schema)
         report.issue_table = pl.concat([report.issue_table, bad])
     applied = decisions_for(rows, pl.concat([known, new_decisions]))
+    if reg_read.issues:  # the register's files left out or read once: in issues.csv with the rest
+        report.issue_table = pl.concat([report.issue_table, issues_frame(reg_read.issues)])
 
     def linked() -> RunReport:
         result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, applied)
         result.validation, result.period, result.register = report, period, reg
+        result.register_files = [f.to_dict() for f in reg_read.files]
         return result
 
     if out is None:
@@ -496,9 +570,9 @@ def match_rows(
     if out is not None:
         check_target(Path(out), overwrite)
     rows = pl.read_parquet(path)
-    reg = load_register(register, schema, today)
+    reg, reg_read = load_register_checked(register, schema, today)
     result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers)
-    result.register = reg
+    result.register, result.register_files = reg, [f.to_dict() for f in reg_read.files]
     if out is not None:
         with output_lock(Path(out)):
             result.outputs = write_run_outputs(result, Path(out), schema, lang="id", overwrite=overwrite)
@@ -512,6 +586,7 @@ def _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, decis
     links = match(rows, reg, settings, workers=workers, decisions=decisions)
     log.info("matched rows=%d %s", links.height, dict(links.group_by("outcome").len().iter_rows()))
     rec = reconcile(rows, links, reg, full_ids=full_ids, coverage=coverage, name_key=normalise_names)
+    check_reconciliation(rows, rec.reconciliation, rec.not_found)  # before anything is written
     return RunReport(validation=None, rows=rows, register_rows=reg.height, reconciliation=rec, full_ids=full_ids)
 
 
@@ -595,6 +670,8 @@ def _write_run_data(
     write_html(stage / "laporan.html", result, lang=lang)
     outputs += ["laporan.xlsx", "laporan.html"]
     body["match"] = {**rec.counts(), "register_rows": result.register_rows}
+    if result.register_files:
+        body["register"] = {"files": result.register_files, "rows": result.register_rows}
     body["match_per_desa"] = counts_per_desa(rec)
     body["period"] = result.period
     body["settings"] = {**(settings or {}), "full_nik": result.full_ids}

@@ -8,6 +8,7 @@ import typer
 
 from slrt_cli import __version__
 from slrt_cli.cli.commands import config as _config
+from slrt_cli.cli.commands import inspect as _inspect
 from slrt_cli.cli.commands import report as _report
 from slrt_cli.cli.commands import run as _run
 from slrt_cli.cli.commands import schema as _schema
@@ -46,6 +47,7 @@ def _root(
 
 
 app.command("validate", help=_validate.HELP, no_args_is_help=True)(_validate.validate_command)
+app.command("inspect", help=_inspect.HELP, no_args_is_help=True)(_inspect.inspect_command)
 app.command("run", help=_run.RUN_HELP, no_args_is_help=True)(_run.run_command)
 app.command("match", help=_run.MATCH_HELP, no_args_is_help=True)(_run.match_command)
 app.command("report", help=_report.HELP, no_args_is_help=True)(_report.report_command)
@@ -59,10 +61,12 @@ def main() -> None:
     import sys
     import traceback
 
-    from slrt_cli.errors import EXIT_INTERNAL
+    from slrt_cli.cli.output import guard_stdout
+    from slrt_cli.errors import EXIT_INTERNAL, Terminated
     from slrt_cli.i18n import t
     from slrt_cli.privacy import scrub
 
+    guard_stdout()
     code: int | str | None = 0
     try:
         app()
@@ -70,6 +74,9 @@ def main() -> None:
         code = exc.code
     except KeyboardInterrupt:
         code = 130
+    except Terminated as exc:  # SIGTERM/SIGHUP: every output was discarded on the way up
+        sys.stderr.write("slrt: " + t("terminated", signal=exc.name) + "\n")
+        code = exc.exit_code
     except BaseException as exc:  # noqa: BLE001 - a bug outside a command's own handler
         if "--debug" in sys.argv:
             sys.stderr.write(scrub("".join(traceback.format_exception(type(exc), exc, exc.__traceback__))))

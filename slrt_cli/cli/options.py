@@ -76,3 +76,14 @@ Decisions = Annotated[
     typer.Option("--decisions", help="review.xlsx berisi keputusan pemeriksa (kolom keputusan: sama/beda).", dir_okay=False),
 ]
 SplitDesa = Annotated[bool, typer.Option("--split-desa", help="Berkas kiriman kementerian dipecah per desa (bawaan: per kabupaten).")]
+ReadHidden = Annotated[
+    bool,
+    typer.Option("--baca-lembar-tersembunyi", "--read-hidden-sheets",
+                 help="Baca juga lembar kerja yang disembunyikan (hidden/very hidden); bawaan: dilewati dengan catatan SHEET_HIDDEN."),
+]
+Kolom = Annotated[
+    Optional[Path],
+    typer.Option("--kolom", "--column-mapping",
+                 help="Berkas peta kolom (TOML): judul kolom -> field, atau \"abaikan\"; membetulkan pembacaan tanpa mengubah schemas/ (lihat README).",
+                 dir_okay=False),
+]

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from slrt_cli.errors import EXIT_INTERNAL, SlrtError
+from slrt_cli.errors import EXIT_INTERNAL, SlrtError, os_failure
 from slrt_cli.i18n import set_language, t
 from slrt_cli.privacy import scrub
 
@@ -97,6 +97,9 @@ def handle_errors(func: Callable) -> Callable:
         except SlrtError as exc:
             _report(common, t(exc.code, **{k: v for k, v in exc.params.items()}), exc.exit_code, exc)
         except Exception as exc:  # a bug: say so, never leak personal data
+            named = os_failure(exc)  # ... unless the system refused to write: say where and what to do
+            if named is not None:
+                _report(common, t(named.code, **named.params), named.exit_code, exc)
             detail = scrub(f"{type(exc).__name__}: {exc}")[:300]
             _report(common, t("error_internal", detail=detail), EXIT_INTERNAL, exc)
 
@@ -113,6 +116,55 @@ def _report(common: Common | None, message: str, code: int, exc: BaseException) 
     if common and common.json:
         common.emit_json({"ok": False, "exit_code": code, "error": scrub(message)})
     raise typer.Exit(code)
+
+
+class _PipeGuard:
+    """stdout that ends quietly when its reader has gone (``slrt … | head -1``).
+
+    The first write or flush into a closed pipe sends stdout to the null device instead, and the
+    command goes on to its own exit code (a broken pipe is not an error of the run).
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._to_null()
+            return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._to_null()
+
+    def _to_null(self) -> None:
+        """Point the stream's file descriptor at the null device; what is still buffered goes there."""
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, self._stream.fileno())
+        finally:
+            os.close(null)
+        try:
+            self._stream.flush()
+        except (OSError, ValueError):
+            pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def guard_stdout() -> None:
+    """Make a closed stdout pipe end the command quietly, with its own exit code (see :class:`_PipeGuard`)."""
+    if sys.stdout is not None and not isinstance(sys.stdout, _PipeGuard):
+        sys.stdout = _PipeGuard(sys.stdout)
 
 
 def files_table(summary: dict, lang: str) -> Table:

@@ -19,11 +19,14 @@ import csv
 import gc
 import hashlib
 import io
+import json
 import logging
 import os
+import re
+import stat
 import traceback
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +34,10 @@ from pathlib import Path
 import python_calamine as calamine
 
 from slrt_cli.errors import UsageError
-from slrt_cli.io.layout import Grid, GridResult, Merge, column_letter, read_grid
+from slrt_cli.io.layout import COLUMNS_PAST_LAST_FIELD, Grid, GridResult, Merge, column_letter, read_grid
+from slrt_cli.io.mapping import ColumnMapping
 from slrt_cli.io.sniff import decode_text, sniff_delimiter, sniff_format, zip_totals
-from slrt_cli.model import FileResult, Issue
+from slrt_cli.model import INFO, FileResult, Issue
 from slrt_cli.privacy import scrub
 from slrt_cli.schemas import Schema
 
@@ -71,7 +75,17 @@ class ReadLimits:
             (default 300,000); a bigger sheet is refused with FILE_TOO_LARGE.
         max_cells_per_sheet: largest used range (rows × columns) of one sheet
             (default 30,000,000).
+        max_cells_per_file: cell budget of a whole file: the used ranges of its sheets
+            (hidden sheets that are skipped not counted), or the fields of a text file
+            (default 30,000,000); past it the file is refused with one FILE_TOO_LARGE.
+        columns_past_last_field: columns read to the right of the last recognised column
+            (default 500, :data:`~slrt_cli.io.layout.COLUMNS_PAST_LAST_FIELD`); more are
+            reported once (COLUMNS_BEYOND_LIMIT) and not carried.
         header_scan_rows: non-blank rows searched for the header (default 30).
+        read_hidden_sheets: read hidden and very hidden sheets too (default False: they are
+            skipped with a SHEET_HIDDEN issue); ``--baca-lembar-tersembunyi``.
+        mapping: the operator's column mapping (``--kolom``, :mod:`slrt_cli.io.mapping`): each
+            file is read with ``mapping.schema_for(schema, display_name)``.
     """
 
     max_file_bytes: int = 200 * MiB
@@ -80,7 +94,11 @@ class ReadLimits:
     zip_ratio_min_bytes: int = 50 * MiB
     max_rows_per_sheet: int = 300_000
     max_cells_per_sheet: int = 30_000_000
+    max_cells_per_file: int = 30_000_000
+    columns_past_last_field: int = COLUMNS_PAST_LAST_FIELD
     header_scan_rows: int = 30
+    read_hidden_sheets: bool = False
+    mapping: ColumnMapping | None = None
 
 
 class _Refused(Exception):
@@ -95,7 +113,9 @@ class _Refused(Exception):
 # ---- inputs -------------------------------------------------------------------------
 
 
-def collect_inputs(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[Issue]]:
+def collect_inputs(
+    paths: list[Path], exclude: Sequence[Exclusion] = ()
+) -> tuple[list[tuple[Path, str]], list[Issue]]:
     """List the files to read from file and folder arguments.
 
     Folders are searched recursively for files with an allowed extension
@@ -103,8 +123,16 @@ def collect_inputs(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[Issu
     lock files (``~$x.xlsx``) inside folders are skipped, other file types
     ignored. A file named explicitly with another extension gets a
     FILE_UNSUPPORTED issue. The display name is the path relative to the folder
-    argument (just the name for a file argument); the list is sorted by it and
-    a file reached twice is listed once.
+    argument (just the name for a file argument), made displayable
+    (:func:`displayable_name`); the list is sorted by it and a file reached
+    twice is listed once.
+
+    Never read: the paths of ``exclude`` (slrt's own output and state folders, the
+    register; each announced by an info issue when it lies among the inputs),
+    folders and files slrt wrote (:func:`slrt_folder`, :func:`slrt_file`) and
+    anything that is not a regular file (a FIFO would block forever). A folder
+    that cannot be listed and a non-regular file are reported, never skipped
+    silently.
 
     Returns:
         ``([(path, display_name), ...], issues)``.
@@ -117,40 +145,282 @@ def collect_inputs(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[Issu
         >>> files[0][1]
         'kec_a/desa_1.xlsx'
     """
-    found: list[tuple[Path, str]] = []
+    found: list[tuple[Path, str, str]] = []
     issues: list[Issue] = []
+    skip = _Skip(exclude)
     for arg in map(Path, paths):
         if not arg.exists():
             raise UsageError("error_path_missing", path=str(arg))
+        issues += skip.announce(arg)
+        if skip.hit(arg):
+            continue
         if arg.is_dir():
-            found += _walk(arg)
-        elif arg.suffix.lower() in ALLOWED_EXTENSIONS:
-            found.append((arg, arg.name))
+            if slrt_folder(arg):
+                issues.append(Issue("INPUT_SLRT_OUTPUT", INFO, displayable_name(str(arg))))
+                continue
+            files, problems = _walk(arg, skip)
+            found += files
+            issues += problems
         else:
-            issues.append(Issue("FILE_UNSUPPORTED", "error", arg.name,
-                                params={"extension": arg.suffix or "(tanpa akhiran)"}))
-    found.sort(key=lambda item: (item[1].casefold(), item[1], str(item[0])))
-    seen: set[Path] = set()
+            issues += _take_file(arg, arg.name, found)
+    return _unique(found, issues)
+
+
+def _take_file(path: Path, rel: str, found: list[tuple[Path, str, str]]) -> list[Issue]:
+    """Add a file named as an argument to ``found``, or say why it is not read."""
+    shown = displayable_name(rel)
+    kind = _special_kind(path)
+    if kind:
+        return [Issue("FILE_NOT_REGULAR", "error", shown, params={"kind": kind})]
+    if path.suffix.lower() not in ALLOWED_EXTENSIONS:
+        return [Issue("FILE_UNSUPPORTED", "error", shown, params={"extension": path.suffix or "(tanpa akhiran)"})]
+    if slrt_file(path):
+        return [Issue("INPUT_SLRT_OUTPUT", INFO, shown)]
+    found.append((path, rel, shown))
+    return []
+
+
+def _unique(found: list[tuple[Path, str, str]], issues: list[Issue]) -> tuple[list[tuple[Path, str]], list[Issue]]:
+    """Sorted by display name, each real file once; display names made distinct and odd names reported."""
+    found.sort(key=lambda item: (item[2].casefold(), item[2], item[1]))
+    seen: set[str] = set()
     unique = []
-    for path, name in found:
-        real = path.resolve()
+    for path, rel, shown in found:
+        real = _real(path)
         if real not in seen:
             seen.add(real)
-            unique.append((path, name))
-    return unique, issues
-
-
-def _walk(folder: Path) -> list[tuple[Path, str]]:
+            unique.append((path, rel, shown))
+    taken: dict[str, int] = {}
+    for _, _, shown in unique:
+        taken[shown] = taken.get(shown, 0) + 1
     out = []
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for name in files:
-            if name.startswith((".", "~$")) or Path(name).suffix.lower() not in ALLOWED_EXTENSIONS:
+    for path, rel, shown in unique:
+        if shown != rel:  # the name as the file system holds it cannot be shown as it is
+            if taken[shown] > 1:
+                shown = _distinct(shown, rel)
+            issues.append(Issue("FILE_NAME_UNDISPLAYABLE", INFO, shown, params={"name": shown}))
+        out.append((path, shown))
+    return out, issues
+
+
+def _walk(folder: Path, skip: _Skip | None = None) -> tuple[list[tuple[Path, str, str]], list[Issue]]:
+    """Files under ``folder`` as (path, name relative to ``folder``, displayable name), and what was
+    not read: folders that cannot be listed, non-regular files, slrt's own folders and files."""
+    skip = skip or _Skip(())
+    out: list[tuple[Path, str, str]] = []
+    issues: list[Issue] = []
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        try:
+            with os.scandir(current) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            where = str(folder) if current == folder else _relative(current, folder)
+            issues.append(Issue("FOLDER_UNREADABLE", "error", displayable_name(where),
+                                params={"detail": exc.strerror or type(exc).__name__}))
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.name.startswith(".") or skip.hit(path):
                 continue
-            path = Path(root) / name
-            if path.is_file():
-                out.append((path, path.relative_to(folder).as_posix()))
-    return out
+            rel = _relative(path, folder)
+            if _is_dir(entry):
+                if entry.is_symlink():
+                    continue  # not followed (a link may loop), as before
+                if slrt_folder(path):
+                    issues.append(Issue("INPUT_SLRT_OUTPUT", INFO, displayable_name(rel)))
+                else:
+                    pending.append(path)
+            elif not entry.name.startswith("~$"):
+                issues += _found_file(entry, path, rel, out)
+    return out, issues
+
+
+def _found_file(entry: os.DirEntry, path: Path, rel: str, out: list[tuple[Path, str, str]]) -> list[Issue]:
+    """A file met in a folder: added to ``out`` when it is a village file, else why not (or nothing)."""
+    kind = _special_kind(path, entry)
+    if kind:
+        return [Issue("FILE_NOT_REGULAR", "error", displayable_name(rel), params={"kind": kind})]
+    if Path(entry.name).suffix.lower() not in ALLOWED_EXTENSIONS:
+        return []
+    if slrt_file(path):
+        return [Issue("INPUT_SLRT_OUTPUT", INFO, displayable_name(rel))]
+    out.append((path, rel, displayable_name(rel)))
+    return []
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _special_kind(path: Path, entry: os.DirEntry | None = None) -> str:
+    """"" for a regular file (or a link to one); else what it is: fifo, device, socket, broken link.
+
+    Only ``stat`` is used (never ``open``): opening a FIFO blocks until someone writes into it.
+    """
+    try:
+        mode = (entry.stat() if entry is not None else os.stat(path)).st_mode
+    except OSError:
+        return "broken link" if os.path.islink(path) else "unreadable"
+    if stat.S_ISREG(mode):
+        return ""
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "other"
+
+
+def _relative(path: Path, folder: Path) -> str:
+    return path.relative_to(folder).as_posix()
+
+
+def _real(path: Path) -> str:
+    return os.path.normcase(os.path.realpath(path))
+
+
+def displayable_name(name: str) -> str:
+    """``name`` as it can be shown, written and stored: bytes that are not UTF-8 (a name from a zip
+    made on Windows) and control characters become U+FFFD.
+
+    Example:
+        >>> displayable_name(os.fsdecode(b"desa_\\xe9.csv"))
+        'desa_\\ufffd.csv'
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            name = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        except UnicodeEncodeError:  # a lone surrogate from a Windows name
+            name = name.encode("utf-8", "replace").decode("utf-8")
+    return _CONTROL.sub("\ufffd", name)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _distinct(shown: str, rel: str) -> str:
+    """``desa_�.csv`` -> ``desa_�~1a2b3c4d.csv``: two names that show alike, told apart by a stable hash."""
+    digest = hashlib.blake2b(rel.encode("utf-8", "surrogateescape"), digest_size=4).hexdigest()
+    stem, dot, ext = shown.rpartition(".")
+    return f"{stem}~{digest}.{ext}" if dot and "/" not in ext else f"{shown}~{digest}"
+
+
+# ---- what is never an input ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """A path never read as a village file: slrt's output folder, its state folder, the register.
+
+    Attributes:
+        path: the folder or file (it need not exist yet).
+        code: the info issue that announces it when it lies among the inputs.
+        siblings: name prefixes of the folders beside ``path`` left out with it (the output
+            folder's staging folders, e.g. ``.slrt-staging-hasil-``).
+    """
+
+    path: Path
+    code: str
+    siblings: tuple[str, ...] = ()
+
+
+class _Skip:
+    """Answers "is this path excluded?" for the walk; announces each exclusion once."""
+
+    def __init__(self, exclude: Sequence[Exclusion]) -> None:
+        self.rules = [(e, _real(e.path)) for e in exclude]
+        self.reals = {real for _, real in self.rules}
+        self.siblings = {(os.path.dirname(real), prefix) for e, real in self.rules for prefix in e.siblings}
+        self.announced: set[str] = set()
+
+    def hit(self, path: Path) -> bool:
+        if not self.rules:
+            return False
+        real = _real(path)
+        if real in self.reals:
+            return True
+        parent, name = os.path.split(real)
+        return any(parent == p and name.startswith(prefix) for p, prefix in self.siblings)
+
+    def announce(self, arg: Path) -> list[Issue]:
+        """Info issues for the exclusions inside ``arg`` that a walk would otherwise have read.
+
+        Decided from the paths alone, whether or not they exist yet: the first run into an
+        output folder inside the input folder reports exactly what the second one does."""
+        top = _real(arg)
+        issues = []
+        for rule, real in self.rules:
+            if real in self.announced or not (real == top or real.startswith(top.rstrip(os.sep) + os.sep)):
+                continue
+            parts = Path(os.path.relpath(real, top)).parts if real != top else ()
+            if any(part.startswith(".") for part in parts) or not _would_be_read(real):
+                continue
+            self.announced.add(real)
+            shown = "/".join(parts) or arg.name
+            issues.append(Issue(rule.code, INFO, displayable_name(shown),
+                                params={"path": displayable_name(str(rule.path))}))
+        return issues
+
+
+def _would_be_read(real: str) -> bool:
+    """A folder (or a folder still to be made), or a file of a type slrt reads."""
+    if not os.path.exists(real) or os.path.isdir(real):
+        return True
+    return Path(real).suffix.lower() in ALLOWED_EXTENSIONS
+
+
+#: the first line of the tables slrt writes (UTF-8 with BOM): such a file is never a village file
+_SLRT_HEADERS = (
+    "source_file,source_sheet,source_row,",  # reconciliation, changes
+    "kode,tingkat,berkas,lembar,baris,kolom,nilai,pesan",  # issues.csv
+    "code,severity,file,sheet,row,column,value,message",
+    "person_id,household_id,kode_desa,nik,no_kk,nama",  # not_found
+    "household_id,kode_desa,anggota_dtks,",  # households
+    "sha256,period,file",  # the state folder's processed.csv
+)
+#: files that mark a folder slrt wrote (an output folder, its kirim/): JSON with ``slrt_version``
+_SLRT_MARKERS = ("summary.json", "manifest.json")
+
+
+def slrt_folder(folder: Path) -> bool:
+    """True for a folder slrt wrote: an output folder (``summary.json``) or a ``kirim/``
+    (``manifest.json``), recognised by the ``slrt_version`` in them, or by ``rows.parquet``
+    beside ``issues.csv``."""
+    for marker in _SLRT_MARKERS:
+        if _slrt_json(folder / marker):
+            return True
+    return (folder / "rows.parquet").is_file() and (folder / "issues.csv").is_file()
+
+
+def _slrt_json(path: Path) -> bool:
+    try:
+        if not path.is_file() or path.stat().st_size > 16 * MiB:
+            return False
+        body = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(body, dict) and "slrt_version" in body
+
+
+def slrt_file(path: Path) -> bool:
+    """True for a table slrt wrote (reconciliation.csv, issues.csv…), known by its first line."""
+    if path.suffix.lower() not in (".csv", ".txt", ".tsv"):
+        return False
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(512)
+    except OSError:
+        return False  # read_file reports it
+    first = head.removeprefix(b"\xef\xbb\xbf").split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", "replace")
+    return any(first.startswith(h) for h in _SLRT_HEADERS)
 
 
 # ---- one file -----------------------------------------------------------------------
@@ -179,6 +449,8 @@ def read_file(path: Path, display_name: str, schema: Schema, limits: ReadLimits 
         ['source_row', 'nik', 'nik#k']
     """
     path = Path(path)
+    if limits.mapping is not None:  # the operator's titles (--kolom) as exact aliases; the schema is not changed
+        schema = limits.mapping.schema_for(schema, display_name)
     result = FileResult(display_name, path, sha256="", size=0, format=_format_from_name(path))
     try:
         with _gc_paused():
@@ -312,25 +584,40 @@ def _check_zip(path: Path, limits: ReadLimits) -> None:
 
 
 def _open_workbook(path: Path, fmt: str) -> calamine.CalamineWorkbook:
-    """Open with the reader of the real format (calamine picks it from the name otherwise)."""
-    if path.suffix == "." + fmt:
+    """Open with the reader of the real format (calamine picks it from the name otherwise).
+    A name that is not valid UTF-8 (an archive unzipped on Windows) is opened as a file object."""
+    if path.suffix == "." + fmt and _utf8_name(path):
         return calamine.CalamineWorkbook.from_path(str(path))
     with path.open("rb") as fh:  # renamed file: calamine detects the format from the content
         return calamine.CalamineWorkbook.from_filelike(fh)
+
+
+def _utf8_name(path: Path) -> bool:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _read_workbook(result: FileResult, schema: Schema, limits: ReadLimits) -> None:
     if result.format in _ZIP_FORMATS:
         _check_zip(result.path, limits)
     workbook = _open_workbook(result.path, result.format)
+    budget = [limits.max_cells_per_file]  # cells the file's remaining sheets may still use
     try:
         metadata = list(workbook.sheets_metadata)
         for index, name in enumerate(workbook.sheet_names):
             typ = metadata[index].typ if index < len(metadata) else None
             if typ is not None and str(typ).rsplit(".", 1)[-1] in _SKIPPED_SHEET_TYPES:
                 continue
+            visible = _visibility(metadata[index]) if index < len(metadata) else "Visible"
+            if visible != "Visible" and not limits.read_hidden_sheets:
+                result.issues.append(Issue("SHEET_HIDDEN", schema.severity("SHEET_HIDDEN"), result.file, name,
+                                           params={"visibility": visible}))
+                continue
             try:
-                res = _read_sheet(workbook, index, name, result, schema, limits)
+                res = _read_sheet(workbook, index, name, result, schema, limits, budget)
             except BaseException as exc:
                 if not _is_file_error(exc):
                     raise
@@ -343,7 +630,7 @@ def _read_workbook(result: FileResult, schema: Schema, limits: ReadLimits) -> No
 
 
 def _read_sheet(workbook: calamine.CalamineWorkbook, index: int, name: str, result: FileResult,
-                schema: Schema, limits: ReadLimits) -> GridResult:
+                schema: Schema, limits: ReadLimits, budget: list[int] | None = None) -> GridResult:
     sheet = workbook.get_sheet_by_index(index)
     if sheet.start is None:
         return GridResult(None, [Issue("SHEET_EMPTY", schema.severity("SHEET_EMPTY"), result.file, name)])
@@ -352,13 +639,26 @@ def _read_sheet(workbook: calamine.CalamineWorkbook, index: int, name: str, resu
         return GridResult(None, [Issue("FILE_TOO_LARGE", schema.severity("FILE_TOO_LARGE"), result.file, name,
                                        params={"detail": f"lembar '{name}': {cells} sel",
                                                "limit": f"{limits.max_cells_per_sheet} sel per lembar"})])
+    if budget is not None:
+        budget[0] -= cells
+        if budget[0] < 0:
+            raise _Refused("FILE_TOO_LARGE",
+                           detail=f"lebih dari {limits.max_cells_per_file} sel (sampai lembar '{name}')",
+                           limit=f"{limits.max_cells_per_file} sel per berkas")
     first_col = sheet.start[1]
     # iter_rows yields every row from row 1 (empty rows above the used range
     # included) and the columns of the used range only
     grid = Grid(rows=enumerate(sheet.iter_rows(), start=1), label=lambda c: column_letter(c + first_col),
                 merges=_merges(sheet, first_col))
     return read_grid(grid, schema, file=result.file, path=result.path, sheet=name,
-                     max_rows=limits.max_rows_per_sheet, scan_rows=limits.header_scan_rows)
+                     max_rows=limits.max_rows_per_sheet, scan_rows=limits.header_scan_rows,
+                     columns_past=limits.columns_past_last_field)
+
+
+def _visibility(meta: object) -> str:
+    """``Visible``, ``Hidden`` or ``VeryHidden`` (calamine's SheetVisibleEnum member name)."""
+    visible = getattr(meta, "visible", None)
+    return "Visible" if visible is None else str(visible).rsplit(".", 1)[-1]
 
 
 def _merges(sheet: calamine.CalamineSheet, first_col: int) -> list[Merge] | None:
@@ -381,16 +681,28 @@ def _read_text(result: FileResult, schema: Schema, limits: ReadLimits) -> None:
         shown = "TAB" if delimiter == "\t" else delimiter
         result.issues.append(Issue("FILE_ENCODING_GUESSED", schema.severity("FILE_ENCODING_GUESSED"), result.file,
                                    params={"encoding": encoding, "delimiter": shown}))
-    grid = Grid(rows=_text_rows(text, delimiter), label=lambda c: str(c + 1), merges=None)
+    grid = Grid(rows=_budgeted(_text_rows(text, delimiter), limits.max_cells_per_file), label=lambda c: str(c + 1),
+                merges=None)
     res = read_grid(grid, schema, file=result.file, path=result.path, sheet="",
-                    max_rows=limits.max_rows_per_sheet, scan_rows=limits.header_scan_rows)
+                    max_rows=limits.max_rows_per_sheet, scan_rows=limits.header_scan_rows,
+                    columns_past=limits.columns_past_last_field)
     _add_sheet(result, schema, limits, res, "")
 
 
 def _text_rows(text: str, delimiter: str) -> Iterator[tuple[int, list]]:
-    """CSV records numbered by the line where each starts (a quoted field may span lines)."""
+    """CSV records numbered as Excel shows them: one row per record, even when a quoted field
+    (a title with a line break) spans several lines of the file."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    previous = 0
-    for fields in reader:
-        start, previous = previous + 1, reader.line_num
-        yield start, fields
+    yield from enumerate(reader, start=1)
+
+
+def _budgeted(rows: Iterator[tuple[int, list]], max_cells: int) -> Iterator[tuple[int, list]]:
+    """The rows of a text file, refused as a whole (FILE_TOO_LARGE) once they hold more than
+    ``max_cells`` fields: a file of a few huge lines costs no more than its budget."""
+    cells = 0
+    for number, fields in rows:
+        cells += len(fields)
+        if cells > max_cells:
+            raise _Refused("FILE_TOO_LARGE", detail=f"lebih dari {max_cells} sel (sampai baris {number})",
+                           limit=f"{max_cells} sel per berkas")
+        yield number, fields

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -25,8 +26,8 @@ import polars as pl
 from slrt_cli.errors import InputError
 from slrt_cli.io.readers import read_file
 from slrt_cli.io.sniff import decode_text, sniff_delimiter
-from slrt_cli.model import SheetTable, SourceColumn
-from slrt_cli.privacy import scrub
+from slrt_cli.model import Issue, SheetTable, SourceColumn
+from slrt_cli.privacy import mask_id, scrub
 from slrt_cli.schemas import Schema
 
 #: Family-level fields a DTSEN member row takes from its family row.
@@ -38,42 +39,224 @@ FAMILY_FIELDS = [
 DERIVED = "x:person_id_derived"
 REGISTER_EXTENSIONS = {".parquet", ".pq", ".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".ods"}
 _HEADER_SCAN = 30
+#: share of columns two files must have in common to be one layout (an older export may lack a column)
+SAME_LAYOUT = 0.6
+#: conflicting person ids listed in the error message
+MAX_SHOWN = 10
+_FILE, _ROW = "_register_file", "_register_row"  # working columns, dropped with the other non-fields
+
+
+@dataclass
+class RegisterFile:
+    """One register file: how it is named, its checksum, the data rows read from it."""
+
+    file: str
+    path: Path
+    sha256: str
+    size: int
+    rows: int = 0
+    named: bool = True  # named on the command line (not found in a folder)
+
+    def to_dict(self) -> dict:
+        return {"file": self.file, "path": str(self.path), "rows": self.rows, "size": self.size,
+                "sha256": self.sha256}
+
+
+@dataclass
+class RegisterRead:
+    """The register as read: one raw table, the files it came from, what was left out and why."""
+
+    table: SheetTable
+    files: list[RegisterFile]
+    issues: list[Issue] = field(default_factory=list)
+    duplicate_rows: int = 0
 
 
 def register_files(paths: list[Path]) -> list[Path]:
     """The register files named by ``paths`` (files, or folders searched recursively)."""
-    out: list[Path] = []
-    for p in paths:
-        p = Path(p)
+    return [f.path for f in _candidates(paths)]
+
+
+def _candidates(paths: list[Path]) -> list[RegisterFile]:
+    """Every file named or found, with its checksum (no content read beyond that)."""
+    out: list[RegisterFile] = []
+    for p in map(Path, paths):
         if not p.exists():
             raise InputError("error_register_missing", path=str(p))
         if p.is_dir():
-            out += sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in REGISTER_EXTENSIONS
-                          and not q.name.startswith((".", "~$")))
+            found = sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in REGISTER_EXTENSIONS
+                           and not q.name.startswith((".", "~$")))
+            out += [_checksum(q, q.relative_to(p).as_posix(), named=False) for q in found]
+        elif not p.is_file():  # a FIFO or a device: opening it could block forever
+            raise InputError("error_register_unreadable", file=p.name, detail="FIFO/device")
         else:
-            out.append(p)
+            out.append(_checksum(p, p.name, named=True))
     if not out:
         raise InputError("error_register_missing", path=", ".join(str(p) for p in paths))
     return out
 
 
+def _checksum(path: Path, name: str, named: bool) -> RegisterFile:
+    digest, size = hashlib.sha256(), 0
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError as exc:
+        raise InputError("error_register_unreadable", file=name, detail=exc.strerror or type(exc).__name__) from exc
+    return RegisterFile(name, path, digest.hexdigest(), size, named=named)
+
+
 def read_register(paths: list[Path], schema: Schema) -> SheetTable:
-    """Read the register extract into one raw table with canonical column keys.
+    """Read the register extract into one raw table with canonical column keys (see :func:`read_register_checked`)."""
+    return read_register_checked(paths, schema).table
+
+
+def read_register_checked(paths: list[Path], schema: Schema) -> RegisterRead:
+    """Read the register extract, checked before anything is matched against it.
+
+    - a file given twice, or present twice in a folder (same SHA-256), is read once;
+    - an empty or header-only file is left out; a register with no data row at all is refused;
+    - a file whose layout differs from the register's (a village workbook dropped in the
+      register folder) is left out when found in a folder, refused when named;
+    - rows repeated exactly (within or across files) are read once;
+    - one person id on rows that differ (two persons, or one person written two ways) is refused.
+
+    Everything left out is an issue naming the file (codes ``REGISTER_*``).
 
     Raises:
-        InputError: a file cannot be read, or a required column is missing
-            (the message names the file and the column).
+        InputError: a file cannot be read, a required column is missing, the register has no
+            data row, a named file is not a register extract, or person ids conflict (the
+            message names the file and the column, or lists the ids, masked).
     """
-    tables = [_read_one(p, schema) for p in register_files(paths)]
-    members = [t for t in tables if not _is_family_table(t)]
-    families = [t for t in tables if _is_family_table(t)]
+    issues: list[Issue] = []
+    files = _distinct_files(_candidates(paths), schema, issues)
+    tables: list[tuple[RegisterFile, SheetTable]] = []
+    for f in files:
+        table = _read_one(f.path, schema)
+        f.rows = table.data.height
+        if f.rows == 0:
+            issues.append(Issue("REGISTER_FILE_EMPTY", schema.severity("REGISTER_FILE_EMPTY"), f.file))
+        else:
+            tables.append((f, table))
+    if not tables:
+        raise InputError("error_register_empty", files=", ".join(f.file for f in files))
+    tables = _same_layout(tables, schema, issues)
+    members = [(f, t) for f, t in tables if not _is_family_table(t)]
+    families = [(f, t) for f, t in tables if _is_family_table(t)]
     if not members:
         members, families = families, []
-    frame = pl.concat([t.data for t in members], how="diagonal_relaxed")
+    frame = _stack(members)
     if families:
-        frame = _join_families(frame, pl.concat([t.data for t in families], how="diagonal_relaxed"))
-    _require(frame, ", ".join(t.file for t in members))
+        frame = _join_families(frame, _stack(families))
+    _require(frame, ", ".join(t.file for _, t in members))
+    frame, dropped = _drop_repeated_rows(frame, schema, issues)
+    _refuse_conflicting_ids(frame)
     frame = _derive_ids(frame)
+    tables_only = [t for _, t in tables]
+    return RegisterRead(_raw_table(frame, tables_only, schema), [f for f, _ in tables], issues, dropped)
+
+
+def _distinct_files(files: list[RegisterFile], schema: Schema, issues: list[Issue]) -> list[RegisterFile]:
+    """Each content once (the first name wins); empty files reported and left out."""
+    seen: dict[str, str] = {}
+    out = []
+    for f in files:
+        if f.size == 0:
+            issues.append(Issue("REGISTER_FILE_EMPTY", schema.severity("REGISTER_FILE_EMPTY"), f.file))
+        elif f.sha256 in seen:
+            issues.append(Issue("REGISTER_FILE_DUPLICATE", schema.severity("REGISTER_FILE_DUPLICATE"), f.file,
+                                params={"other": seen[f.sha256]}))
+        else:
+            seen[f.sha256] = f.file
+            out.append(f)
+    if not out:
+        raise InputError("error_register_empty", files=", ".join(f.file for f in files))
+    return out
+
+
+def _stack(tables: list[tuple[RegisterFile, SheetTable]]) -> pl.DataFrame:
+    return pl.concat([t.data.with_columns(pl.lit(f.file).alias(_FILE)) for f, t in tables], how="diagonal_relaxed")
+
+
+def _same_layout(tables: list[tuple[RegisterFile, SheetTable]], schema: Schema,
+                 issues: list[Issue]) -> list[tuple[RegisterFile, SheetTable]]:
+    """Leave out the files whose columns are not the register's (found in a folder) or refuse them
+    (named). The register's layout is the one most files share (ties: most rows); a DTSEN family
+    table is compared with the other family tables."""
+    keep = []
+    for family in (False, True):
+        group = [(f, t) for f, t in tables if _is_family_table(t) == family]
+        if not group:
+            continue
+        main = _main_layout(group)
+        for f, t in group:
+            if _similar(_layout(t), main):
+                keep.append((f, t))
+                continue
+            columns = ", ".join(c.header for c in t.columns if c.field)  # as the file titles them
+            if f.named:
+                raise InputError("error_register_layout", file=f.file, columns=columns)
+            issues.append(Issue("REGISTER_FILE_OTHER_LAYOUT", schema.severity("REGISTER_FILE_OTHER_LAYOUT"), f.file,
+                                params={"columns": columns}))
+    return [(f, t) for f, t in tables if any(f is k for k, _ in keep)]
+
+
+def _layout(t: SheetTable) -> frozenset[str]:
+    return frozenset(c for c in t.data.columns if c != "source_row")
+
+
+def _main_layout(group: list[tuple[RegisterFile, SheetTable]]) -> frozenset[str]:
+    score: dict[frozenset[str], tuple[int, int]] = {}
+    for f, t in group:
+        files, rows = score.get(_layout(t), (0, 0))
+        score[_layout(t)] = (files + 1, rows + f.rows)
+    return max(score, key=lambda layout: score[layout])  # first of equals: files in order
+
+
+def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Two exports of one layout (an older one may lack a column or two), not two layouts."""
+    if a == b:
+        return True
+    if ("status_verivali" in a) != ("status_verivali" in b):  # a village's verivali results
+        return False
+    return len(a & b) / len(a | b) >= SAME_LAYOUT
+
+
+def _drop_repeated_rows(frame: pl.DataFrame, schema: Schema, issues: list[Issue]) -> tuple[pl.DataFrame, int]:
+    """Rows repeated exactly (every column but the row number and the file) are read once."""
+    values = [c for c in frame.columns if c not in ("source_row", _FILE)]
+    repeated = frame.with_row_index(_ROW).filter(frame.select(values).is_duplicated())
+    if not repeated.height:
+        return frame, 0
+    later = repeated.filter(pl.struct(values).is_first_distinct().not_())
+    for (name,), rows in later.sort(_ROW).partition_by(_FILE, as_dict=True, maintain_order=True).items():
+        numbers = rows["source_row"].to_list()
+        shown = ", ".join(str(n) for n in numbers[:10]) + (", …" if len(numbers) > 10 else "")
+        issues.append(Issue("REGISTER_ROWS_DUPLICATE", schema.severity("REGISTER_ROWS_DUPLICATE"), name,
+                            params={"count": len(numbers), "rows": shown}))
+    kept = frame.with_row_index(_ROW).join(later.select(_ROW), on=_ROW, how="anti").drop(_ROW)
+    return kept, later.height
+
+
+def _refuse_conflicting_ids(frame: pl.DataFrame) -> None:
+    """One person id on rows that differ: which row is the person is unknown, so nothing is matched."""
+    if "person_id" not in frame.columns:
+        return
+    ids = frame.filter(pl.col("person_id").is_not_null() & pl.col("person_id").is_duplicated())
+    if not ids.height:
+        return
+    where = (
+        ids.group_by("person_id", maintain_order=True)
+        .agg(pl.format("{}:{}", pl.col(_FILE), pl.col("source_row")).alias("_where"))
+    )
+    shown = [f"{mask_id(pid)} ({'; '.join(w[:3])})" for pid, w in where.head(MAX_SHOWN).iter_rows()]
+    more = f" (+{where.height - MAX_SHOWN})" if where.height > MAX_SHOWN else ""
+    raise InputError("error_register_conflict", count=where.height, ids=", ".join(shown) + more)
+
+
+def _raw_table(frame: pl.DataFrame, tables: list[SheetTable], schema: Schema) -> SheetTable:
     codelists = {c.key: c.codelist for t in tables for c in t.columns if c.codelist}
     columns = [
         SourceColumn(i, str(i + 1), key, key, key, codelists.get(key))

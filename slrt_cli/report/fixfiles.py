@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import polars as pl
 import xlsxwriter
@@ -36,10 +38,61 @@ EXCEL_CELL_MAX = 32_767
 REPRODUCIBLE_TIME = dt.datetime(2000, 1, 1)
 
 
-def fix_file_name(display_name: str) -> str:
-    """``kec/desa.xlsx`` -> ``perbaikan/kec/desa_perbaikan.xlsx``."""
-    p = Path(display_name)
-    return str(Path(FOLDER) / p.parent / f"{p.stem}_perbaikan.xlsx")
+#: the longest file or folder name written, in UTF-8 bytes (file systems allow 255; staging and
+#: temporary names add to a path, never to a name, but leave room)
+MAX_NAME_BYTES = 200
+_TAIL = "_perbaikan.xlsx"
+
+
+def fix_file_name(display_name: str, distinct: bool = False) -> str:
+    """``kec/desa.xlsx`` -> ``perbaikan/kec/desa_perbaikan.xlsx``.
+
+    A name too long for a file system is cut, with a stable hash of the whole name
+    (``desa_yang_sangat_pan~1a2b3c4d_perbaikan.xlsx``). ``distinct`` keeps the input's
+    extension in the name (``desa_csv_perbaikan.xlsx``), for inputs that differ by it alone.
+    """
+    p = PurePosixPath(display_name)
+    stem = f"{p.stem}_{p.suffix.lstrip('.').lower()}" if distinct and p.suffix else p.stem
+    folders = [_fit(part, "") for part in p.parent.parts]
+    return str(Path(FOLDER, *folders, _fit(stem, _TAIL)))
+
+
+def fix_file_shortened(display_name: str) -> bool:
+    """True when :func:`fix_file_name` cuts the name (the input's name is too long)."""
+    p = PurePosixPath(display_name)
+    return any(_too_long(part) for part in p.parent.parts) or _too_long(p.stem + _TAIL)
+
+
+def fix_file_targets(names: list[str]) -> dict[str, str]:
+    """Input display name -> its fix-file (:func:`fix_file_name`); two inputs never share one, even on
+    a file system that ignores case (``desa.csv`` and ``desa.xlsx``: ``desa_csv_…``, ``desa_xlsx_…``)."""
+    plain = {n: fix_file_name(n) for n in names}
+    count = Counter(v.casefold() for v in plain.values())
+    out = {n: fix_file_name(n, distinct=True) if count[v.casefold()] > 1 else v for n, v in plain.items()}
+    count = Counter(v.casefold() for v in out.values())
+    for n, v in out.items():
+        if count[v.casefold()] > 1:  # alike even with their extensions (``Desa.CSV``, ``desa.csv``)
+            p = PurePosixPath(v)
+            out[n] = str(Path(p.parent, _fit(f"{p.name.removesuffix(_TAIL)}~{_digest(n)}", _TAIL)))
+    return out
+
+
+def _too_long(name: str) -> bool:
+    return len(name.encode("utf-8", "replace")) > MAX_NAME_BYTES
+
+
+def _fit(stem: str, tail: str) -> str:
+    """``stem + tail``, the stem cut (with a hash of it) so that the name fits :data:`MAX_NAME_BYTES`."""
+    if not _too_long(stem + tail):
+        return stem + tail
+    digest = _digest(stem)
+    room = MAX_NAME_BYTES - len(tail.encode()) - len(digest) - 1
+    head = stem.encode("utf-8", "replace")[:room].decode("utf-8", "ignore")
+    return f"{head}~{digest}{tail}"
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=4).hexdigest()
 
 
 def reasons_frame(report: ValidationReport, lang: str, only: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -81,7 +134,8 @@ class FixFile:
 def fix_file_names(report: ValidationReport) -> list[str]:
     """The fix-files :func:`write_fix_files` writes, relative to the output folder, in input order."""
     bad = set(report.table.filter(pl.col("status").is_in([FLAGGED, REJECTED]))["source_file"].unique().to_list())
-    return [fix_file_name(f.file) for f in report.files if f.file in bad]
+    targets = fix_file_targets([f.file for f in report.files])
+    return [targets[f.file] for f in report.files if f.file in bad]
 
 
 def write_fix_files(report: ValidationReport, stage: Path, schema: Schema, lang: str = "id") -> None:
@@ -107,10 +161,11 @@ def prepare_fix_files(report: ValidationReport, stage: Path, schema: Schema, lan
     by_file = bad.partition_by("file", as_dict=True)
     ids = {n for n, fld in schema.fields.items() if fld.kind in ("id", "region")}
     out = []
+    targets = fix_file_targets([f.file for f in report.files])
     for f in report.files:
         rows = by_file.get((f.file,))
         if rows is not None:
-            out.append(_prepare_one(stage / fix_file_name(f.file), f, rows, ids, lang))
+            out.append(_prepare_one(stage / targets[f.file], f, rows, ids, lang))
     return out
 
 
@@ -198,20 +253,22 @@ def _cells(sub: pl.DataFrame, keys: list[str], ids: set[str]) -> list[list]:
     Identifiers stay text whatever their cell kind (their digits must survive). One polars
     pass per sheet: a pass per column costs more than the work itself on small sheets."""
     exprs: list[pl.Expr] = []
+    present = set(sub.columns)  # DataFrame.columns builds a new list on each call: once, not per column
     for j, key in enumerate(keys):
-        if key not in sub.columns:
+        if key not in present:
             continue
         exprs.append(pl.col(key).alias(f"v{j}"))
-        if key not in ids and f"{key}#k" in sub.columns:
+        if key not in ids and f"{key}#k" in present:
             kind = pl.col(f"{key}#k")
             exprs.append(pl.when(kind == "d").then(pl.col(key).str.to_datetime(strict=False)).alias(f"d{j}"))
             exprs.append(pl.when(kind == "n").then(pl.col(key).cast(pl.Float64, strict=False)).alias(f"n{j}"))
     frame = sub.select(exprs)
     out = []
+    selected = set(frame.columns)
     for j, key in enumerate(keys):
-        if f"v{j}" not in frame.columns:
+        if f"v{j}" not in selected:
             out.append([None] * sub.height)
-        elif f"d{j}" not in frame.columns:
+        elif f"d{j}" not in selected:
             out.append(frame[f"v{j}"].to_list())
         else:
             out.append([

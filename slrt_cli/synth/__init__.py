@@ -9,9 +9,20 @@ Synthetic people only. The same seed gives byte-identical files.
 Library use::
 
     from slrt_cli.synth import generate_sample, generate_bench, build_population
+    from slrt_cli.synth import generate_wild  # the second layout source (titles made from words)
 """
 
 from slrt_cli.synth.generate import Written, generate_bench, generate_sample
 from slrt_cli.synth.population import Population, build_population, nik_for
 
-__all__ = ["Population", "Written", "build_population", "generate_bench", "generate_sample", "nik_for"]
+__all__ = ["Population", "Written", "build_population", "generate_bench", "generate_sample", "generate_wild",
+           "nik_for"]
+
+
+def __getattr__(name: str):
+    # imported on first use, so that ``python -m slrt_cli.synth.wild`` runs the module only once
+    if name == "generate_wild":
+        from slrt_cli.synth.wild import generate_wild
+
+        return generate_wild
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -58,6 +58,8 @@ def ensure_columns(batch: pl.DataFrame, schema: Schema) -> pl.DataFrame:
             add.append(pl.lit(None, dtype=pl.Utf8).alias(f"{f.name}__raw"))
         if f.kind == "id" and f"{f.name}__numeric" not in batch.columns:
             add.append(pl.lit(False).alias(f"{f.name}__numeric"))
+        if f.kind == "code" and f"{f.name}__list" not in batch.columns:
+            add.append(pl.lit(None, dtype=pl.Utf8).alias(f"{f.name}__list"))
         if f.kind == "date" and f"{f.name}__status" not in batch.columns:
             add.append(pl.lit("empty").alias(f"{f.name}__status"))
     if "_has_no_kk" not in batch.columns:  # set per sheet by the pipeline
@@ -120,8 +122,18 @@ def derive(batch: pl.DataFrame, schema: Schema, today: dt.date) -> pl.DataFrame:
     head_age = pl.when(hh.is_not_null()).then(
         pl.when(is_head).then(pl.col(f"{_V}age")).otherwise(None).max().over(hh)
     )
+    nik = pl.col("nik")
+    day, month = nik.str.slice(6, 2).cast(pl.Int32, strict=False), nik.str.slice(8, 2).cast(pl.Int32, strict=False)
+    damaged_usable = (  # Excel kept the first 15 digits: with a name, still enough to match the person
+        pl.col("nik__numeric")
+        & nik.str.contains(r"^\d{16}$")
+        & pl.col(f"{_V}nik_prov_ok")
+        & month.is_between(1, 12)
+        & (day.is_between(1, 31) | day.is_between(41, 71))
+    ).fill_null(False)
     df = df.with_columns(
         nik_struct.alias(f"{_V}nik_valid"),
+        damaged_usable.alias(f"{_V}nik_damaged_usable"),
         pl.len().over(hh).alias(f"{_V}hh_n"),
         is_head.fill_null(False).cast(pl.Int32).sum().over(hh).alias(f"{_V}hh_heads"),
         head_age.alias(f"{_V}head_age"),
@@ -204,7 +216,7 @@ def rules_for(schema: Schema) -> list[Rule]:
         Rule(
             "IDENTITY_MISSING",
             "tanggal_lahir",
-            lambda x: _c(f"{V}nik_valid") | _c("tanggal_lahir").is_not_null(),
+            lambda x: _c(f"{V}nik_valid") | _c("tanggal_lahir").is_not_null() | _c(f"{V}nik_damaged_usable"),
         ),
         Rule(
             "BIRTH_DATE_FUTURE",
@@ -435,13 +447,18 @@ def _code_rules(schema: Schema) -> list[Rule]:
         if f.kind == "code" and name != "jenis_kelamin":
             cl = schema.codelist_for(name)
             allowed = cl.describe("id") if cl else ""
+            lists = {k: v.describe("id") for k, v in schema.codelists.items()}
+
+            def listed(x, n=name, a=allowed, ls=lists):  # the list the sheet's column was read with
+                return pl.col(f"{n}__list").replace_strict(ls, default=pl.lit(a), return_dtype=pl.Utf8)
+
             out.append(
                 Rule(
                     "CODE_INVALID",
                     name,
                     invalid,
                     value=f"{name}__raw",
-                    params=lambda x, lab=label, a=allowed: {"field": lab, "allowed": pl.lit(a)},
+                    params=lambda x, lab=label, lst=listed: {"field": lab, "allowed": lst(x)},
                 )
             )
         elif f.kind == "flag":

@@ -52,6 +52,8 @@ def run_command(
     coverage: o.Coverage = "household",
     workers: o.Workers = 1,
     split_desa: o.SplitDesa = False,
+    baca_lembar_tersembunyi: o.ReadHidden = False,
+    kolom: o.Kolom = None,
     fail_on: o.FailOn = "",
     state: o.State = None,
     decisions: o.Decisions = None,
@@ -133,7 +135,8 @@ def _run(*, settings: dict, common: Common) -> None:
         report = run(settings["inputs"], settings["register"], out, lang=common.lang, overwrite=settings["overwrite"],
                      full_ids=settings["full_nik"], coverage=settings["coverage"], workers=settings["workers"],
                      settings=match_settings, period=settings["period"], state=settings["state"] or None,
-                     decisions=settings["decisions"] or None, split_desa=settings["split_desa"])
+                     decisions=settings["decisions"] or None, split_desa=settings["split_desa"],
+                     read_hidden_sheets=settings["baca_lembar_tersembunyi"], mapping=settings["kolom"] or None)
     except InputError as exc:
         validation = getattr(exc, "report", None)
         if validation is None:

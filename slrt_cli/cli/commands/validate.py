@@ -28,6 +28,8 @@ def validate_command(
     inputs: o.Inputs,
     out: o.Out = Path("hasil"),
     overwrite: o.Overwrite = False,
+    baca_lembar_tersembunyi: o.ReadHidden = False,
+    kolom: o.Kolom = None,
     lang: o.Lang = "id",
     quiet: o.Quiet = False,
     verbose: o.Verbose = 0,
@@ -37,16 +39,18 @@ def validate_command(
     no_color: o.NoColor = False,
 ) -> None:
     common = Common(lang, quiet, verbose, debug, log_file, json_out, no_color)
-    _run(inputs=inputs, out=out, overwrite=overwrite, common=common)
+    _run(inputs=inputs, out=out, overwrite=overwrite, common=common, read_hidden=baca_lembar_tersembunyi, mapping=kolom)
 
 
 @handle_errors
-def _run(*, inputs: list[Path], out: Path, overwrite: bool, common: Common) -> None:
+def _run(*, inputs: list[Path], out: Path, overwrite: bool, common: Common, read_hidden: bool = False,
+         mapping: Path | None = None) -> None:
     from slrt_cli.pipeline import validate
 
     progress = _progress(common)
     try:
-        report = validate(inputs, out, lang=common.lang, overwrite=overwrite, progress=progress.update if progress else None)
+        report = validate(inputs, out, lang=common.lang, overwrite=overwrite, progress=progress.update if progress else None,
+                          read_hidden_sheets=read_hidden, mapping=mapping)
         code = EXIT_DATA if report.has_errors else EXIT_OK
     except InputError as exc:
         report = getattr(exc, "report", None)
