@@ -73,7 +73,8 @@ def label_columns(issues: pl.DataFrame, schema: Schema, lang: str) -> pl.DataFra
 
 
 #: issue codes whose ``field``/``previous`` parameters name a canonical field (shown by its label)
-FIELD_CODES = ["COLUMN_MISSING", "COLUMN_BY_CONTENT", "COLUMN_CONTENT_MISMATCH", "COLUMN_CONTENT_DOUBT"]
+FIELD_CODES = ["COLUMN_MISSING", "COLUMN_BY_CONTENT", "COLUMN_CONTENT_MISMATCH", "COLUMN_CONTENT_DOUBT",
+               "KEY_COLUMNS_DISAGREE"]
 
 
 def write_issues(report: ValidationReport, path: Path, lang: str, schema: Schema) -> None:

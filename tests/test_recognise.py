@@ -336,3 +336,36 @@ def test_notes_sheet_with_numbers_is_not_taken_for_data(tmp_path):
     report = validate([path], today=TODAY)
     assert report.table.height == 0
     assert _issues(report, "SHEET_NO_HEADER").height == 1
+
+
+def test_questionnaire_header_with_group_titles_and_repeated_keys(tmp_path):
+    """BPS-style: block / section (merged over column groups) / item numbers, the NIK repeated in a
+    second group; a copy that disagrees is reported, never silently picked."""
+    path = tmp_path / "regsosek.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("BLOK IV")
+    text = wb.add_format({"num_format": "@"})
+    ws.merge_range("A1:F1", "BLOK IV. KETERANGAN ANGGOTA RUMAH TANGGA")
+    ws.merge_range("A2:C2", "KETERANGAN IDENTITAS")
+    ws.merge_range("D2:F2", "KETERANGAN SOSIAL")
+    ws.write_row("A3", ["(401)", "(402)", "(403)", "(404)", "(405)", "(406)"])
+    people = [("SITI CONTOH", NIK_A, "05-08-1990", NIK_A), ("BUDI CONTOH", NIK_B, "15-08-1985", NIK_C)]
+    for r, (name, nik, born, nik_again) in enumerate(people, start=3):
+        ws.write_string(r, 0, name, text)
+        ws.write_string(r, 1, nik, text)
+        ws.write_string(r, 2, born, text)
+        ws.write_string(r, 3, nik_again, text)  # the NIK again, in the social block
+        ws.write_string(r, 4, "DITEMUKAN", text)
+        ws.write_string(r, 5, "KEPALA KELUARGA" if r == 3 else "SUAMI", text)
+    wb.close()
+    report = validate([path], today=TODAY)
+    rows = _rows(report)
+    assert rows["source_row"].to_list() == [4, 5]
+    assert rows["nama"].to_list() == ["SITI CONTOH", "BUDI CONTOH"]
+    assert rows["nik"].to_list() == [NIK_A, NIK_B]
+    assert rows["tanggal_lahir"].to_list() == [dt.date(1990, 8, 5), dt.date(1985, 8, 15)]
+    assert rows["status_verivali"].to_list() == ["DITEMUKAN", "DITEMUKAN"]
+    disagree = _issues(report, "KEY_COLUMNS_DISAGREE")
+    assert disagree["row"].to_list() == [5]
+    assert json.loads(disagree["params"][0]) == {"field": "nik", "first": "B", "other": "D"}
+    assert NIK_C not in disagree["value"].to_list() and NIK_C not in disagree["params"][0]

@@ -238,7 +238,7 @@ def _status_codelist(prof: ColumnProfile, current: str | None) -> str | None:
 
 def resolve(mapping: dict[int, tuple[str, str | None]], profiles: dict[int, ColumnProfile],
             not_for: dict[int, set[str]], same_values: Callable[[int, int], float] | None = None,
-            near: dict[int, set[str]] | None = None) -> list[Decision]:
+            near: dict[int, set[str]] | None = None, untitled: set[int] = frozenset()) -> list[Decision]:
     """Decide from content what titles could not; ``mapping`` is updated in place.
 
     Args:
@@ -246,6 +246,7 @@ def resolve(mapping: dict[int, tuple[str, str | None]], profiles: dict[int, Colu
         profiles: grid column -> its :class:`ColumnProfile` (columns with values).
         not_for: grid column -> fields its title rules out (``tgl_lpj`` is not the birth date).
         near: grid column -> fields its title shares words with (preferred among fitting columns).
+        untitled: grid columns without a title of words (blank, or a questionnaire item number).
         same_values: share of rows where two columns hold the same value (a No KK column is
             not one that repeats the NIK).
 
@@ -270,14 +271,33 @@ def resolve(mapping: dict[int, tuple[str, str | None]], profiles: dict[int, Colu
             fits = [f for f in fits if profiles[f[1]].unique < 0.9 and profiles[f[1]].women_days == 0
                     and (nik_col is None or same_values is None or same_values(f[1], nik_col) < 0.1)]
         if fld == "nama":  # names differ from row to row (unless the title says it is a name)
-            fits = [f for f in fits if is_near[f[1]] or (profiles[f[1]].unique >= 0.5 and profiles[f[1]].n >= 3)]
+            fits = [f for f in fits if is_near[f[1]] or (profiles[f[1]].unique >= 0.5
+                                                         and (profiles[f[1]].n >= 3 or profiles[f[1]].unique == 1))]
         if not fits:
             continue
         share, col = fits[0]
         mapping[col] = (fld, None)
         mapped.add(fld)
         decisions.append(Decision(col, fld, None, "content", share, "COLUMN_BY_CONTENT"))
+    decisions += _repeated_copies(mapping, {c: p for c, p in profiles.items() if c in untitled}, same_values)
     return decisions
+
+
+def _repeated_copies(mapping: dict[int, tuple[str, str | None]], profiles: dict[int, ColumnProfile],
+                     same_values: Callable[[int, int], float] | None) -> list[Decision]:
+    """Untitled columns that repeat the NIK or No KK column (a questionnaire's second column group):
+    mapped to the same field, so that they are kept as copies and checked to agree."""
+    out = []
+    for fld in ("nik", "no_kk"):
+        main = next((k for k, m in sorted(mapping.items()) if m[0] == fld), None)
+        if main is None or same_values is None:
+            continue
+        for c in sorted(profiles):
+            if c in mapping or profiles[c].fit("sixteen") < DECIDES or same_values(c, main) < 0.5:
+                continue
+            mapping[c] = (fld, None)
+            out.append(Decision(c, fld, None, "content", same_values(c, main), "COLUMN_BY_CONTENT"))
+    return out
 
 
 def _status_lists(mapping: dict[int, tuple[str, str | None]], profiles: dict[int, ColumnProfile]) -> list[Decision]:

@@ -563,6 +563,7 @@ def _read_data(rows: Iterator[tuple[int, list]], label: Callable[[int], str], he
     split_titles = {header.texts[c] for c in split_from}
     issues += [i for i in col_issues if not (i.code == "COLUMN_EXTRA" and i.column in split_titles)]
     _note_how(columns, header)
+    issues += _repeated_keys_disagree(columns, header, data, schema, file=file, sheet=sheet)
     if source_rows and not any(c.field == "nama" for c in columns):
         issues.append(Issue("COLUMN_NAME_MISSING", schema.severity("COLUMN_NAME_MISSING"), file, sheet,
                             column="nama"))
@@ -643,7 +644,8 @@ def _recognise_by_content(header: _Header, text_cols: list[list], kind_cols: lis
         return sum(x.strip() == y.strip() for x, y in pairs) / (len(pairs) or 1)
 
     near = {c: rec.overlaps(t) for c, t in titles.items()}
-    for d in content.resolve(header.mapping, profiles, not_for, same_values, near):
+    untitled = {c for c, t in titles.items() if not rec.words_of(t)}
+    for d in content.resolve(header.mapping, profiles, not_for, same_values, near, untitled):
         title = titles.get(d.column) or label(d.column)
         header.matches[d.column] = TitleMatch(d.field, d.codelist, round(d.evidence, 2), d.how)
         params = {"header": title, "letter": label(d.column), "field": d.field or "", "pct": round(100 * d.evidence),
@@ -713,6 +715,34 @@ def _combined_kind(fld: str, texts: list, kinds: list, schema: Schema, rec: Titl
         if fld in ("rt", "rw") and prof.fit("rtrw") >= content.DECIDES:
             return "rt_rw"
     return None
+
+
+#: key fields a questionnaire repeats in several column groups: the copies must agree
+_REPEATED_KEYS = ("nik", "no_kk", "nama", "tanggal_lahir", "jenis_kelamin")
+_KEY_NOISE = re.compile(r"[\s'.\-/,]")
+
+
+def _repeated_keys_disagree(columns: list[SourceColumn], header: _Header, data: pl.DataFrame, schema: Schema,
+                            *, file: str, sheet: str) -> list[Issue]:
+    """One warning per row where a repeated key column holds another value than the column read
+    (``KEY_COLUMNS_DISAGREE``): a disagreement is reported, never settled by a silent pick."""
+    first = {c.field: c for c in columns if c.field in _REPEATED_KEYS}
+    issues = []
+    for col in columns:
+        mapped = header.mapping.get(col.index)
+        if col.field is not None or mapped is None or mapped[0] not in first:
+            continue
+        main = first[mapped[0]]
+        rows = data.select(
+            "source_row",
+            pl.col(main.key).str.replace_all(_KEY_NOISE.pattern, "").str.to_uppercase().alias("a"),
+            pl.col(col.key).str.replace_all(_KEY_NOISE.pattern, "").str.to_uppercase().alias("b"),
+        ).filter(pl.col("a").is_not_null() & pl.col("b").is_not_null() & (pl.col("a") != pl.col("b")))
+        for row in rows["source_row"].to_list():
+            issues.append(Issue("KEY_COLUMNS_DISAGREE", schema.severity("KEY_COLUMNS_DISAGREE"), file, sheet,
+                                row=row, column=f"{col.header} ({col.letter})",
+                                params={"field": mapped[0], "first": main.letter, "other": col.letter}))
+    return issues
 
 
 def _note_how(columns: list[SourceColumn], header: _Header) -> None:
