@@ -18,13 +18,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from itertools import islice
+from dataclasses import dataclass
 
 from slrt_cli.normalise_values import parse_date
 from slrt_cli.schemas import Schema, value_key
 
 #: values profiled per column (the first non-empty ones, in sheet order)
-SAMPLE = 200
+SAMPLE = 100
 #: share of the sample a content must reach to decide a field alone
 DECIDES = 0.8
 #: below this share, a title's own content counts as absent (title and content disagree)
@@ -39,17 +40,71 @@ _TTL = re.compile(r"^\s*([A-Za-z][A-Za-z .'\-]{1,40}?)\s*[,/]?\s*(\d.*\S|\d)\s*$
 _RTRW = re.compile(r"^\s*(\d{1,3})\s*/\s*(\d{1,3})\s*$")
 
 
-@dataclass
 class ColumnProfile:
-    """Shares of a column's sampled values that fit each kind of content."""
+    """Shares of a column's sampled values that fit each kind of content.
 
-    n: int
-    fits: dict[str, float] = field(default_factory=dict)
-    unique: float = 0.0
-    women_days: float = 0.0  # share of 16-digit values whose day block is 41-71 (only NIKs)
+    Each share is computed the first time it is asked for: most columns are asked about one or
+    two kinds of content, or none, so a sheet costs only what its decisions need.
+    """
+
+    def __init__(self, values: list[str], kinds: list[str | None], schema: Schema, today: dt.date):
+        self.values, self.kinds, self.schema, self.today = values, kinds, schema, today
+        self.n = len(values)
+        self._fits: dict[str, float] = {}
+        self._ids: tuple[float, float, float] | None = None
+
+    @property
+    def unique(self) -> float:
+        return len(set(self.values)) / self.n if self.n else 0.0
+
+    @property
+    def women_days(self) -> float:
+        """Share of 16-digit values whose day block is 41-71 (only NIKs have one)."""
+        return self._id_shares()[2]
+
+    def _id_shares(self) -> tuple[float, float, float]:
+        if self._ids is None:
+            self._ids = _id_fit(self.values) if self.n else (0.0, 0.0, 0.0)
+        return self._ids
+
+    def quick_fit(self, kind: str, n: int = 20) -> float:
+        """The share on the first ``n`` values only: enough to see that a column holds what its
+        title says (the usual case) without profiling the whole sample."""
+        if self.n <= n:
+            return self.fit(kind)
+        head = ColumnProfile(self.values[:n], self.kinds[:n], self.schema, self.today)
+        return head.fit(kind)
 
     def fit(self, kind: str) -> float:
-        return self.fits.get(kind, 0.0)
+        """Share of the sample that fits ``kind`` (nik, sixteen, date, sex, hub, status_verivali,
+        keberadaan_art, name, ttl, rtrw)."""
+        if not self.n:
+            return 0.0
+        if kind not in self._fits:
+            self._fits[kind] = self._compute(kind)
+        return self._fits[kind]
+
+    def _compute(self, kind: str) -> float:
+        v, schema = self.values, self.schema
+        if kind == "nik":
+            return self._id_shares()[0]
+        if kind == "sixteen":
+            return self._id_shares()[1]
+        if kind == "date":
+            return _date_fit(v, self.kinds, self.today)
+        if kind == "sex":
+            return _words_fit(v, schema, "jenis_kelamin")
+        if kind == "hub":
+            return max(_words_fit(v, schema, "hubungan"), _words_fit(v, schema, "hubungan_shdk"))
+        if kind in ("status_verivali", "keberadaan_art"):
+            return _words_fit(v, schema, kind)
+        if kind == "name":
+            return _name_fit(v, schema)
+        if kind == "ttl":
+            return _ttl_fit(v, self.today)
+        if kind == "rtrw":
+            return sum(1 for x in v if _RTRW.match(x)) / self.n
+        return 0.0
 
 
 def _digits(text: str) -> str:
@@ -119,7 +174,8 @@ def _ttl_fit(values: list[str], today: dt.date) -> float:
 
 def profile_column(texts: Sequence[str | None], kinds: Sequence[str | None], schema: Schema,
                    today: dt.date | None = None) -> ColumnProfile:
-    """Profile the first :data:`SAMPLE` non-empty values of a column.
+    """Profile the first :data:`SAMPLE` non-empty values of a column (``texts`` as the reader gives
+    them: None for an empty cell).
 
     Example:
         >>> from slrt_cli.schemas import load_schema
@@ -128,33 +184,10 @@ def profile_column(texts: Sequence[str | None], kinds: Sequence[str | None], sch
         1.0
     """
     today = today or dt.date.today()
-    values: list[str] = []
-    sample_kinds: list[str | None] = []
-    for t, k in zip(texts, kinds):
-        if t is not None and t.strip():
-            values.append(t.strip().replace("\u00a0", " ").strip())
-            sample_kinds.append(k)
-            if len(values) >= SAMPLE:
-                break
-    prof = ColumnProfile(n=len(values))
-    if not values:
-        return prof
-    nik, sixteen, women = _id_fit(values)
-    prof.women_days = women
-    prof.unique = len(set(values)) / len(values)
-    prof.fits = {
-        "nik": nik,
-        "sixteen": sixteen,
-        "date": _date_fit(values, sample_kinds, today),
-        "sex": _words_fit(values, schema, "jenis_kelamin"),
-        "hub": max(_words_fit(values, schema, "hubungan"), _words_fit(values, schema, "hubungan_shdk")),
-        "status_verivali": _words_fit(values, schema, "status_verivali"),
-        "keberadaan_art": _words_fit(values, schema, "keberadaan_art"),
-        "name": _name_fit(values, schema),
-        "ttl": _ttl_fit(values, today),
-        "rtrw": sum(1 for v in values if _RTRW.match(v)) / len(values),
-    }
-    return prof
+    at = list(islice((i for i, t in enumerate(texts) if t is not None), SAMPLE))  # texts are None when blank
+    values = [texts[i].replace("\u00a0", " ").strip() for i in at]
+    sample_kinds = [kinds[i] for i in at]
+    return ColumnProfile(values, sample_kinds, schema, today)
 
 
 def split_place_date(text: str | None) -> tuple[str | None, str | None]:
@@ -330,6 +363,8 @@ def _disagreements(mapping: dict[int, tuple[str, str | None]], profiles: dict[in
         if fld not in CHECKED or c not in profiles or profiles[c].n < 3 or c in done:
             continue
         prof = profiles[c]
+        if prof.quick_fit(CONTENT_OF[fld]) >= 0.5:
+            continue  # it holds what its title says
         own = prof.fit(CONTENT_OF[fld])
         if own >= ABSENT:
             continue

@@ -345,6 +345,10 @@ def _combine(upper: Row, lower: Row, merges: list[Merge] | None, schema: Schema)
 _ID_LIKE = re.compile(r"^'?\s*\d{16}\s*$")
 
 
+def _holds_identifier(texts: list) -> bool:
+    return any(t is not None and _ID_LIKE.match(t) for t in texts)
+
+
 def _header_by_content(buffer: list[Row], scan: int) -> _Header | None:
     """A header no title names (questionnaire item numbers ``401 402 …``): the row above the first
     row holding a 16-digit identifier. Its columns are then recognised by content only, and the
@@ -371,6 +375,8 @@ def _find_header(buffer: list[Row], schema: Schema, merges: list[Merge] | None, 
     best_fields: set[str] = set()
     fallback: _Header | None = None  # titles of several fields but none that identifies a person
     for i in nonblank:
+        if best is not None and _holds_identifier(buffer[i][1]):
+            break  # the data has begun under the header found
         headers, mapping, matches = _single_header(buffer[i][1], schema, buffer[i][2])
         found = _header_fields(mapping, schema)
         if len(found) >= 2 and found & identity and (best is None or len(found) > len(best_fields)):
@@ -524,7 +530,7 @@ def _read_data(rows: Iterator[tuple[int, list]], label: Callable[[int], str], he
         if type(v) is str and (not v or v.isspace()) and is_blank_values(values):
             blank.append(number)
             continue
-        if after_end or _is_end_marker(values):
+        if after_end or ((type(v) is not str or not v or v[0] == "#" or v.isspace()) and _is_end_marker(values)):
             after_end.append(number)  # "###" ends the data: what follows is notes
             continue
         if first:
@@ -636,15 +642,16 @@ def _recognise_by_content(header: _Header, text_cols: list[list], kind_cols: lis
     profiles = {c: content.profile_column(t, k, schema) for c, (t, k) in enumerate(zip(text_cols, kind_cols))
                 if t.count(None) < len(t) and header.matches.get(c, _UNSEEN).how != "ignored"}  # abaikan: never a field
     titles = {c: (header.texts[c] if c < len(header.texts) else "") for c in profiles}
+    free = {c: t for c, t in titles.items() if c not in header.mapping}  # what content may still decide
     rec = TitleRecogniser.for_schema(schema)
-    not_for = {c: rec.speaks_of(t) for c, t in titles.items()}
+    not_for = {c: rec.speaks_of(t) for c, t in free.items()}
 
     def same_values(a: int, b: int) -> float:
         pairs = [(x, y) for x, y in zip(text_cols[a], text_cols[b]) if x is not None and y is not None]
         return sum(x.strip() == y.strip() for x, y in pairs) / (len(pairs) or 1)
 
-    near = {c: rec.overlaps(t) for c, t in titles.items()}
-    untitled = {c for c, t in titles.items() if not rec.words_of(t)}
+    near = {c: rec.overlaps(t) for c, t in free.items()}
+    untitled = {c for c, t in free.items() if not rec.words_of(t)}
     for d in content.resolve(header.mapping, profiles, not_for, same_values, near, untitled):
         title = titles.get(d.column) or label(d.column)
         header.matches[d.column] = TitleMatch(d.field, d.codelist, round(d.evidence, 2), d.how)

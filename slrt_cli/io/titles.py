@@ -163,6 +163,12 @@ class TitleRecogniser:
                                         vocabulary.generic, vocabulary.noise, phrase_words,
                                         *(v.split() for v in vocabulary.words.values()))
         self._guessed: dict[str, str] = {}
+        self._by_initial: dict[str, list[str]] = {}
+        self._skeletons: dict[str, set[str]] = {}
+        for k in sorted(self._known):
+            self._by_initial.setdefault(k[0], []).append(k)
+            if len(k) >= 3:
+                self._skeletons.setdefault(_skeleton(k), set()).add(k)
         self._seen: dict[str, TitleMatch] = {}
 
     @classmethod
@@ -219,10 +225,11 @@ class TitleRecogniser:
             return word
         if word in self._guessed:
             return self._guessed[word]
-        skeleton = _skeleton(word)
-        hits = {k for k in self._known if len(k) >= len(word) and (k.startswith(word) or _skeleton(k) == skeleton)}
+        same_initial = self._by_initial.get(word[0], ())
+        hits = {k for k in same_initial if len(k) >= len(word) and k.startswith(word)}
+        hits |= self._skeletons.get(_skeleton(word), set())
         if not hits:  # "lkp" for lengkap: the letters of one known word, in order, from its first
-            hits = {k for k in self._known if len(k) > len(word) and k[0] == word[0] and _in_order(word, k)}
+            hits = {k for k in same_initial if len(k) > len(word) and _in_order(word, k)}
         self._guessed[word] = hits.pop() if len(hits) == 1 else word
         return self._guessed[word]
 
