@@ -9,7 +9,7 @@ recall, duplicate precision, blocking recall (share of true pairs kept, per rule
 and overall), pairs blocked / compared / scored, time (median of the runs, with
 the seconds of each stage) and peak RSS of the matching process.
 
-The data come from the population and noise of ``slrt_cli.synth`` (synthetic
+The data come from the population and noise of ``slrt_synth`` (synthetic
 people only), built in memory and cached under ``benchmarks/_data/match/``.
 Each timed run is a fresh process: it reads the cached Parquet files, then
 times ``slrt_cli.match.match`` alone (the end-to-end ``slrt run`` benchmark,
@@ -50,7 +50,7 @@ def ensure_data(size: str, regenerate: bool, jobs: int) -> Path:
     if not regenerate and all((out / f"{n}.parquet").is_file() for n in ("batch", "register", "truth")):
         return out
     sys.path.insert(0, str(ROOT))
-    from slrt_cli.match._synth import link_data
+    from slrt_synth.linkage import link_data
 
     reg, rows = SIZES[size]
     t = time.perf_counter()

@@ -5,9 +5,9 @@
 Two months from the same synthetic register (``build_population`` with the same kabupaten,
 size and seed, so ``register/dtks.parquet`` is the same file in both):
 
-- ``generator``: the usual generator (``slrt_cli.synth.generate_bench``; titles from
+- ``generator``: the usual generator (``slrt_synth.generate_bench``; titles from
   ``layouts.HEADERS``);
-- ``wild``: the second layout source (``slrt_cli.synth.wild``; titles recombined from words,
+- ``wild``: the second layout source (``slrt_synth.wild``; titles recombined from words,
   bare item numbers, combined cells, questionnaire headers, sentinels, instruction sheets...).
 
 Each month goes through ``.venv/bin/slrt run`` (a child process, ``-q``) into
@@ -81,8 +81,8 @@ def _generator_files(written) -> list[dict]:
 
 
 def generate(args: argparse.Namespace) -> dict[str, Path]:
-    from slrt_cli.synth import generate_bench
-    from slrt_cli.synth.wild import generate_wild
+    from slrt_synth import generate_bench
+    from slrt_synth.wild import generate_wild
 
     folders = {"generator": DATA / "generator", "wild": DATA / "wild"}
     spec = {"rows": args.rows, "files": args.files, "wild_files": args.wild_files,

@@ -7,7 +7,7 @@ Two sizes (issue targets in brackets):
 - ``kab``: a kabupaten month, 200,000 register persons, 20,000 rows in 80 files  [<= 5 s]
 - ``large``: 1,000,000 register persons, 100,000 rows in 200 files               [<= 15 s, <= 2 GiB]
 
-Data come from ``slrt_cli.synth`` (synthetic people only) and are cached in
+Data come from ``slrt_synth`` (synthetic people only) and are cached in
 ``benchmarks/_data/run/<size>/`` (git-ignored). Each run is a fresh ``slrt run``
 child process; the script reports the median wall time, the CPU time (user +
 system, helper processes included: less sensitive than wall time to a busy
@@ -50,7 +50,7 @@ def generate(size: str, regenerate: bool) -> Path:
     folder.mkdir(parents=True)
     t = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "slrt_cli.synth", "bench", "--out", str(folder), "--files", str(spec["files"]),
+        [sys.executable, "-m", "slrt_synth", "bench", "--out", str(folder), "--files", str(spec["files"]),
          "--rows", str(spec["rows"]), "--register-persons", str(spec["register"]), "--overwrite"],
         check=True,
     )

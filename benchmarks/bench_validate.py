@@ -4,7 +4,7 @@
 
 1. Generates the data into ``benchmarks/_data/validate/`` (git-ignored) unless it is
    already there with the same parameters: register Parquet, ``desa/`` (mostly .xlsx),
-   ``truth.parquet`` (slrt_cli.synth; synthetic people only).
+   ``truth.parquet`` (slrt_synth; synthetic people only).
 2. Runs ``slrt validate benchmarks/_data/validate/desa --out <tmp>`` ``--runs`` times,
    each in a fresh child process, and reports the median wall time and the peak RSS
    (``ru_maxrss`` of that child), plus data rows generated vs rows in ``rows.parquet``.
@@ -56,7 +56,7 @@ def ensure_data(args: argparse.Namespace) -> dict:
         if all(manifest.get(k) == v for k, v in want.items()):
             print(f"data: {args.data} (existing, {manifest['data_rows_written']} rows)")
             return manifest
-    from slrt_cli.synth.generate import generate_bench
+    from slrt_synth.generate import generate_bench
 
     print(f"data: generating {args.files} files / {args.rows} rows (register {args.register_persons}) "
           f"into {args.data} ...", flush=True)

@@ -24,16 +24,18 @@ import os
 import re
 import secrets
 import shutil
+import tempfile
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, TypeVar
 
 from slrt_cli.errors import OutputError, UsageError, os_failure
 from slrt_cli.lock import holds, lock_path, output_lock, try_lock
 
 log = logging.getLogger("slrt.atomic")
+T = TypeVar("T")
 
 MARKER = "summary.json"  # a folder holding this file is an slrt output folder
 _STAGE_PREFIX = ".slrt-staging-"
@@ -288,6 +290,70 @@ def _fsync_dir(path: Path) -> None:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
         return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------- one file, or one sub-folder, written whole
+
+
+def atomic_write(path: str | Path, writer: Callable[[Path], T], *, mode: int = FILE_MODE) -> T:
+    """Write one file as a whole: ``writer(tmp)`` fills a hidden file beside ``path``, which then replaces it.
+
+    A crash or an error inside ``writer`` leaves the previous file (or none) in place, never half a
+    file; the temporary file is removed. The file gets ``mode`` where the system has POSIX modes
+    (owner-only by default: most files slrt writes hold personal data).
+
+    Args:
+        path: the file to write; its folder must exist.
+        writer: writes the complete file to the path it is given (keeps ``path``'s extension).
+        mode: permissions of the file written.
+
+    Returns:
+        What ``writer`` returned.
+
+    Raises:
+        OSError: whatever ``writer`` or the system raised (``path`` untouched).
+
+    Example:
+        >>> atomic_write(Path("hasil/laporan.xlsx"), lambda tmp: build(tmp))   # doctest: +SKIP
+    """
+    path = Path(path)
+    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        result = writer(tmp)
+        if os.name == "posix":
+            os.chmod(tmp, mode)
+        _fsync_file(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+    return result
+
+
+def write_bytes_atomic(path: str | Path, data: bytes, *, mode: int = FILE_MODE) -> None:
+    """:func:`atomic_write` of ``data``."""
+    atomic_write(path, lambda tmp: tmp.write_bytes(data), mode=mode)
+
+
+def replace_folder(stage: Path, out: Path) -> None:
+    """Put the complete folder ``stage`` in place of ``out`` (owner-only, synced, swapped as above).
+
+    For a sub-folder written whole inside an output (``kirim/``); the output folder itself is
+    written with :func:`staged_dir`, which also holds the lock and heals leftovers.
+    """
+    _fsync_tree(stage)
+    _swap(stage, out)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDWR if os.name == "nt" else os.O_RDONLY)  # Windows syncs writable handles only
     try:
         os.fsync(fd)
     finally:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Row status values written to rows.parquet
 ACCEPTED = "accepted"
@@ -155,11 +158,11 @@ class ValidationReport:
     outputs: list[str] = field(default_factory=list)
 
     @property
-    def rows(self):  # -> pandas.DataFrame
+    def rows(self) -> pd.DataFrame:
         return self.table.to_pandas()
 
     @property
-    def issues(self):  # -> pandas.DataFrame
+    def issues(self) -> pd.DataFrame:
         return self.issue_table.to_pandas()
 
     def status_counts(self) -> dict[str, int]:

@@ -10,9 +10,10 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,11 +21,10 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from slrt_cli import export
-from slrt_cli.atomic import _OLD_PREFIX, _STAGE_PREFIX, check_target, staged_dir
-from slrt_cli.background import alongside, alongside_each, balanced
+from slrt_cli.atomic import _OLD_PREFIX, _STAGE_PREFIX, atomic_write, check_target, staged_dir
 from slrt_cli.errors import InputError, UsageError
-from slrt_cli.helper import apart, share, worth_a_helper
-from slrt_cli.ingest import read_and_normalise
+from slrt_cli.executor import Pool, worth_workers
+from slrt_cli.ingest import init_worker, read_and_normalise
 from slrt_cli.invariants import check_reconciliation
 from slrt_cli.io import readers
 from slrt_cli.io.decisions import read_decisions
@@ -44,12 +44,10 @@ from slrt_cli.model import (
 )
 from slrt_cli.normalise import normalise_sheet
 from slrt_cli.report.fixfiles import (
-    fix_file_inputs,
     fix_file_names,
     fix_file_shortened,
     fix_file_targets,
     prepare_fix_files,
-    write_fix_files,
     write_prepared,
 )
 from slrt_cli.schemas import Schema, load_schema
@@ -60,7 +58,7 @@ from slrt_cli.state import (
     default_state_dir,
     resolve_decisions,
 )
-from slrt_cli.validate import (
+from slrt_cli.checks import (
     SOURCE_COLUMNS,
     ensure_columns,
     missing_columns,
@@ -103,11 +101,14 @@ Progress = Callable[[str, int, int], None]  # (file name, index, total)
 def read_inputs(
     inputs: Sequence[str | Path], schema: Schema, today: dt.date, progress: Progress | None = None,
     meanwhile: Callable[[], Any] | None = None, exclude: Sequence[Exclusion] = (), limits: ReadLimits | None = None,
+    pool: Pool | None = None,
 ) -> tuple[list[FileResult], list[Issue], pl.DataFrame, Any]:
     """Read and normalise every input file (folders are searched recursively); ``meanwhile()`` runs
     here in the meantime.
 
-    A helper process takes a share of the files when the batch is large (:mod:`slrt_cli.helper`).
+    Worker processes take a share of the files when the batch is large (:mod:`slrt_cli.executor`):
+    ``pool`` is started then (if not started yet), and kept for the command's other work; without
+    one, the workers are stopped on return.
     ``exclude``: paths never read (slrt's outputs, the register: :func:`exclusions`).
 
     Returns:
@@ -123,9 +124,11 @@ def read_inputs(
                for name, target in fix_file_targets([n for _, n in found]).items() if fix_file_shortened(name)]
     issues = [dataclasses.replace(i, severity=schema.severity(i.code)) if i.code in schema.rules else i
               for i in issues]
-    context = (schema, today, readers.RAISE_INTERNAL_ERRORS, limits or ReadLimits())
-    pairs, extra = share(read_and_normalise, [(item, item[1]) for item in found], context,
-                         helper=worth_a_helper(found), progress=progress, meanwhile=meanwhile)
+    if pool is None:
+        with reading_pool() as own:
+            pairs, extra = _read_found(found, schema, today, limits, progress, meanwhile, own)
+    else:
+        pairs, extra = _read_found(found, schema, today, limits, progress, meanwhile, pool)
     results: list[FileResult] = []
     seen: dict[str, str] = {}
     for i, (result, _) in enumerate(pairs):
@@ -147,6 +150,18 @@ def read_inputs(
         batch = pl.DataFrame(schema={"source_file": pl.Utf8, "source_sheet": pl.Utf8, "source_row": pl.Int64})
     batch = batch.with_columns(pl.col("source_row").cast(pl.Int64))
     return results, issues, ensure_columns(batch, schema), extra
+
+
+def reading_pool() -> Pool:
+    """The worker processes of one command (none until :func:`read_inputs` finds the batch large enough)."""
+    return Pool(initializer=init_worker, initargs=(readers.RAISE_INTERNAL_ERRORS,))
+
+
+def _read_found(found, schema, today, limits, progress, meanwhile, pool: Pool):
+    pool.start(worth_workers(found))
+    context = (schema, today, limits or ReadLimits())
+    return pool.map(read_and_normalise, [((item, context), item[1]) for item in found], progress=progress,
+                    meanwhile=meanwhile)
 
 
 def exclusions(
@@ -220,11 +235,13 @@ def validate(
     today = today or dt.date.today()
     if out is not None:
         check_target(Path(out), overwrite)
-    report, _ = _validated(inputs, schema, today, progress, exclude=exclusions(out),
-                           limits=ReadLimits(read_hidden_sheets=read_hidden_sheets, mapping=as_mapping(mapping, schema)))
-    if out is not None:
-        with output_lock(Path(out)):
-            report.outputs = write_validation_outputs(report, Path(out), schema, lang=lang, overwrite=overwrite)
+    with reading_pool() as pool:
+        report, _ = _validated(inputs, schema, today, progress, exclude=exclusions(out), pool=pool,
+                               limits=ReadLimits(read_hidden_sheets=read_hidden_sheets, mapping=as_mapping(mapping, schema)))
+        if out is not None:
+            with output_lock(Path(out)):
+                report.outputs = write_validation_outputs(report, Path(out), schema, lang=lang, overwrite=overwrite,
+                                                          pool=pool)
     if not any(f.readable for f in report.files):
         err = InputError("error_no_input", paths=", ".join(str(p) for p in inputs))
         err.report = report
@@ -235,10 +252,11 @@ def validate(
 def _validated(
     inputs: Sequence[str | Path], schema: Schema, today: dt.date, progress: Progress | None,
     meanwhile: Callable[[], Any] | None = None, exclude: Sequence[Exclusion] = (), limits: ReadLimits | None = None,
+    pool: Pool | None = None,
 ) -> tuple[ValidationReport, Any]:
     """Read, normalise and validate (nothing written); also what ``meanwhile()`` returned."""
     preload(VALIDATION_MODULES + (RUN_MODULES if meanwhile else ()))  # ``meanwhile``: the register of a run
-    files, input_issues, batch, extra = read_inputs(inputs, schema, today, progress, meanwhile, exclude, limits)
+    files, input_issues, batch, extra = read_inputs(inputs, schema, today, progress, meanwhile, exclude, limits, pool)
     result = validate_batch(batch, schema, column_titles(files), today=today)
     file_issues = input_issues + [i for f in files for i in f.issues] + [
         i for f in files for s in f.sheets for i in s.issues
@@ -264,15 +282,22 @@ def _validated(
 
 
 def write_validation_outputs(
-    report: ValidationReport, out: Path, schema: Schema, *, lang: str = "id", overwrite: bool = False
+    report: ValidationReport, out: Path, schema: Schema, *, lang: str = "id", overwrite: bool = False,
+    pool: Pool | None = None,
 ) -> list[str]:
-    """Write rows.parquet, issues.csv, the fix-files and summary.json into ``out``, as a whole."""
-    with staged_dir(out, overwrite) as stage:
+    """Write rows.parquet, issues.csv, the fix-files and summary.json into ``out``, as a whole.
+
+    ``pool``: the command's workers, if :func:`read_inputs` started any: they write fix-files
+    while this process writes the data files, then this process takes the fix-files left.
+    """
+    with staged_dir(out, overwrite) as stage, _stopping(pool) as pool:
         prepared = prepare_fix_files(report, stage, schema, lang)
-        halves = [(part,) for part in balanced(prepared, lambda f: len(f.rows), 2)]
-        with alongside_each(write_prepared, halves):  # workbooks in two children, data files here
+
+        def data_files() -> None:
             export.write_rows(report, schema, stage / "rows.parquet")
             export.write_issues(report, stage / "issues.csv", lang, schema)
+
+        pool.map(write_prepared, [([f], f.target.name) for f in prepared], meanwhile=data_files)
         fixes = [str(f.target.relative_to(stage)) for f in prepared]
         outputs = ["rows.parquet", "issues.csv", *fixes, "summary.json"]
         body = export.summarise(report)
@@ -281,6 +306,17 @@ def write_validation_outputs(
         export.write_summary(body, stage / "summary.json")
     log.info("wrote outputs=%d", len(outputs))
     return outputs
+
+
+@contextmanager
+def _stopping(pool: Pool | None) -> Iterator[Pool]:
+    """Inside a staging folder's block: ``pool``'s workers are stopped on any error before the folder
+    is removed. Without a pool, a pool without workers (everything is done here)."""
+    if pool is None:
+        yield Pool()
+    else:
+        with pool.stopping():
+            yield pool
 
 
 def order_issues(issues: pl.DataFrame, files: list[FileResult]) -> pl.DataFrame:
@@ -447,20 +483,26 @@ def run(
                         mapping=mapping)
 
 
-def _run(inputs, register, out, *, lang, overwrite, today, progress, schema, settings, full_ids, coverage, workers,
-         period, state, decisions, split_desa, read_hidden_sheets=False, mapping=None) -> RunReport:
+def _run(*args, **kwargs) -> RunReport:
+    with reading_pool() as pool:  # workers, if the batch is large: they read, then write the fix-files and workbooks
+        return _run_with(pool, *args, **kwargs)
+
+
+def _run_with(pool, inputs, register, out, *, lang, overwrite, today, progress, schema, settings, full_ids, coverage,
+              workers, period, state, decisions, split_desa, read_hidden_sheets=False, mapping=None) -> RunReport:
     schema = schema or load_schema()
     today = today or dt.date.today()
     if out is not None:
         check_target(Path(out), overwrite)
-    # the register is loaded here while a helper process starts reading the villages' files
+    # the register is loaded here while workers start reading the villages' files
     excluded = exclusions(out, state, register, decisions)
     report, (reg, reg_read) = _validated(inputs, schema, today, progress,
                                          lambda: load_register_checked(register, schema, today), exclude=excluded,
-                                         limits=ReadLimits(read_hidden_sheets=read_hidden_sheets, mapping=as_mapping(mapping, schema)))
+                                         limits=ReadLimits(read_hidden_sheets=read_hidden_sheets, mapping=as_mapping(mapping, schema)),
+                                         pool=pool)
     if not any(f.readable for f in report.files):
         if out is not None:
-            write_validation_outputs(report, Path(out), schema, lang=lang, overwrite=overwrite)
+            write_validation_outputs(report, Path(out), schema, lang=lang, overwrite=overwrite, pool=pool)
         err = InputError("error_no_input", paths=", ".join(str(p) for p in inputs))
         err.report = report
         raise err
@@ -487,30 +529,34 @@ def _run(inputs, register, out, *, lang, overwrite, today, progress, schema, set
     if out is None:
         result = linked()
     else:
-        with staged_dir(Path(out), overwrite) as stage:
+        with staged_dir(Path(out), overwrite) as stage, _stopping(pool):
             fixes = fix_file_names(report)
-            # issues and the villages' fix-files are written by another process while we match,
-            # on what the matcher leaves of the CPU
-            with apart(write_village_files, fix_file_inputs(report), stage, schema, lang, nice=10):
-                result = linked()
-                run_settings = {"coverage": coverage, "full_nik": full_ids, "period": period,
-                                "split_desa": split_desa, "workers": workers}
-                result.outputs = _write_run_tables(result, stage, schema, lang, run_settings, split_desa, fixes)
+            # the villages' fix-files are written by the workers (if any) while this process matches
+            village = write_village_files(report, stage, schema, lang, pool)
+            result = linked()
+            run_settings = {"coverage": coverage, "full_nik": full_ids, "period": period,
+                            "split_desa": split_desa, "workers": workers}
+            result.outputs = _write_run_tables(result, stage, schema, lang, run_settings, split_desa, fixes, pool)
+            for done in village:
+                done.result()  # a worker's error is raised here: the run is not published
     if store is not None:  # remembered only once the outputs are safely in place
         store.record_decisions(new_decisions)
         store.record_processed([(f.file, f.sha256) for f in report.files if f.readable], period)
     return result
 
 
-def write_village_files(report: ValidationReport, stage: Path, schema: Schema, lang: str) -> None:
+def write_village_files(report: ValidationReport, stage: Path, schema: Schema, lang: str,
+                        pool: Pool | None = None) -> list[Future]:
     """issues.csv, issues.parquet (read again by `slrt report`) and the fix-files of a validation.
 
-    ``slrt run`` has a helper write them while it matches (:func:`slrt_cli.helper.apart`): they
-    depend on the validation alone, and ``report`` needs only :func:`fix_file_inputs`.
+    The fix-files are prepared here and written by ``pool``'s workers, one job per file (without
+    workers, here and now); ``slrt run`` matches meanwhile. Wait for them with ``.result()``.
     """
+    pool = pool or Pool()
+    futures = [pool.submit(write_prepared, [f]) for f in prepare_fix_files(report, stage, schema, lang)]
     export.write_issues(report, stage / "issues.csv", lang, schema)
     report.issue_table.write_parquet(stage / "issues.parquet")
-    write_fix_files(report, stage, schema, lang)
+    return futures
 
 
 def mark_already_processed(report: ValidationReport, earlier: dict[str, tuple[str, str]], schema: Schema) -> ValidationReport:
@@ -620,26 +666,36 @@ def counts_per_desa(rec: Reconciliation) -> dict[str, dict[str, int]]:
 
 def _write_run_tables(
     result: RunReport, stage: Path, schema: Schema, lang: str, settings: dict | None, split_desa: bool,
-    fixes: list[str],
+    fixes: list[str], pool: Pool | None = None,
 ) -> list[str]:
-    from slrt_cli.report.excel import build_workbook
-    from slrt_cli.report.review import build_review, review_pairs
+    from slrt_cli.report.excel import write_workbook
+    from slrt_cli.report.review import review_pairs, write_review
 
-    outputs: list[str] = []
-    # the two workbooks are built here and written to disk (half their cost) by a child meanwhile
-    books = [build_workbook(stage / "laporan.xlsx", result, lang=lang)]  # full ids and period follow the run
+    pool = pool or Pool()
+    # the two workbooks are written by the workers (if any) while this process writes the rest
+    books = [pool.submit(write_workbook, stage / "laporan.xlsx", _workbook_inputs(result), lang=lang)]
     if result.register is not None:
         pairs = review_pairs(result.reconciliation.reconciliation, result.rows, result.register,
                              full_ids=result.full_ids)
-        books.append(build_review(stage / "review.xlsx", pairs, lang=lang))
-    with alongside(_close_all, books):
-        outputs = _write_run_data(result, stage, schema, lang, settings, split_desa, fixes, outputs)
+        books.append(pool.submit(write_review, stage / "review.xlsx", pairs, lang=lang))
+    outputs = _write_run_data(result, stage, schema, lang, settings, split_desa, fixes, [])
+    for book in books:
+        book.result()
     return outputs
 
 
-def _close_all(books: list) -> None:
-    for book in books:
-        book.close()
+def _workbook_inputs(result: RunReport) -> RunReport:
+    """What laporan.xlsx is made of (sent to a worker): the run without its register, of which
+    the workbook shows only the birth dates of the persons not found, and without the cells of
+    the villages' sheets."""
+    reg, missing = result.register, result.reconciliation.not_found
+    if reg is not None and {"person_id", "tanggal_lahir"} <= set(reg.columns) and "person_id" in missing.columns:
+        reg = reg.join(missing.select("person_id"), on="person_id", how="semi").select("person_id", "tanggal_lahir")
+    validation = result.validation
+    if validation is not None:
+        validation = dataclasses.replace(validation, table=validation.table.clear(),
+                                         files=[dataclasses.replace(f, sheets=[]) for f in validation.files])
+    return dataclasses.replace(result, register=reg, validation=validation)
 
 
 def _write_run_data(
@@ -722,12 +778,6 @@ def write_reports(folder: str | Path, *, lang: str = "id") -> list[str]:
         result = load_run(folder)
         written = []
         for name, writer in (("laporan.xlsx", write_workbook), ("laporan.html", write_html)):
-            tmp = folder / f".{name}.tmp-{os.getpid()}"
-            try:
-                writer(tmp, result, lang=lang)
-                os.chmod(tmp, 0o600)
-                os.replace(tmp, folder / name)
-            finally:
-                tmp.unlink(missing_ok=True)
+            atomic_write(folder / name, lambda tmp, writer=writer: writer(tmp, result, lang=lang))
             written.append(name)
     return written

@@ -16,12 +16,11 @@ written atomically (temporary file + rename) and readable by the owner only.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 import polars as pl
 
+from slrt_cli.atomic import atomic_write
 from slrt_cli.schemas import Schema
 
 PROCESSED = "processed.csv"
@@ -112,15 +111,7 @@ class State:
 
     def _write(self, name: str, writer) -> None:
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=self.folder)
-        os.close(fd)
-        try:
-            writer(tmp)
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.folder / name)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(self.folder / name, writer)
 
 
 # ---- decisions read from review.xlsx, checked against this batch

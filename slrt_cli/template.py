@@ -25,8 +25,6 @@ hidden sheet survive a re-save with openpyxl or Excel.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +32,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from slrt_cli import reference
+from slrt_cli.atomic import atomic_write
 from slrt_cli.errors import UsageError
 from slrt_cli.schemas import Field, Schema, load_schema
 
@@ -199,15 +198,8 @@ def build_template(
     kab = resolve_kabupaten(kabupaten) if kabupaten else None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        info = _write(Path(tmp), schema, kab, lang, rows)
-        os.chmod(tmp, 0o644)  # a blank template holds no personal data: shareable
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # a blank template holds no personal data: shareable (0644)
+    info = atomic_write(path, lambda tmp: _write(tmp, schema, kab, lang, rows), mode=0o644)
     info.path = path
     return info
 

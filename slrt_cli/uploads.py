@@ -32,7 +32,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import os
 import shutil
 import tempfile
 import tomllib
@@ -43,7 +42,7 @@ from typing import Any
 import polars as pl
 
 from slrt_cli import reference
-from slrt_cli.atomic import DIR_MODE, FILE_MODE
+from slrt_cli.atomic import DIR_MODE, replace_folder
 from slrt_cli.errors import InputError, UsageError
 from slrt_cli.export import escape_formula
 from slrt_cli.privacy import MASK
@@ -548,8 +547,7 @@ def write_uploads(
                 rel = "/".join([*group, layout.file_name])
                 target = stage / rel
                 target.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-                target.write_bytes(data)
-                os.chmod(target, FILE_MODE)  # full NIK/No KK: owner only
+                target.write_bytes(data)  # full NIK/No KK: owner only once swapped in (replace_folder)
                 entry = {"path": rel, "rows": part.height, "sha256": hashlib.sha256(data).hexdigest(),
                          "kind": kind, "kabupaten": group[0]}
                 if split_desa:
@@ -557,7 +555,7 @@ def write_uploads(
                 files.append(entry)
         files.sort(key=lambda e: e["path"])
         (stage / MANIFEST).write_bytes(manifest_bytes(files, period, settings, schema, layouts))
-        _swap(stage, folder)
+        replace_folder(stage, folder)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
@@ -608,15 +606,3 @@ def _check_folder(folder: Path) -> None:
         raise UsageError("error_output_not_dir", path=str(folder))
     if folder.is_dir() and any(folder.iterdir()) and not (folder / MANIFEST).is_file():
         raise UsageError("error_output_foreign", path=str(folder))
-
-
-def _swap(stage: Path, folder: Path) -> None:
-    os.chmod(stage, DIR_MODE)
-    os.chmod(stage / MANIFEST, FILE_MODE)
-    if folder.exists():
-        old = folder.parent / f".{folder.name}-old-{os.getpid()}"
-        os.replace(folder, old)
-        os.replace(stage, folder)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(stage, folder)

@@ -71,10 +71,10 @@ def test_a_killed_run_leaves_the_previous_outputs_intact(previous, delay):
 
 @pytest.mark.parametrize("delay", [0.3, 1.0])
 def test_ctrl_c_stops_every_process_and_changes_nothing(previous, delay):
-    """Ctrl-C reaches the whole process group (slrt and its helpers), as a terminal sends it."""
+    """Ctrl-C reaches the whole process group (slrt and its workers), as a terminal sends it."""
     out, hashes = previous
     proc = subprocess.Popen([SLRT, *RUN, "--out", str(out), "--overwrite"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "NO_COLOR": "1"},
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "NO_COLOR": "1", "SLRT_HELPER": "1"},
                             start_new_session=True)
     time.sleep(delay)
     os.killpg(proc.pid, signal.SIGINT)
@@ -90,14 +90,12 @@ def test_ctrl_c_stops_every_process_and_changes_nothing(previous, delay):
 
 
 def _alive_helpers(parent: int) -> list[str]:
-    """Processes of slrt ``parent``: its process group, and its helpers (a group of their own,
-    named by their parent's pid on their command line); zombies do not count."""
+    """Processes of slrt ``parent``: its process group (its workers are in it); zombies do not count."""
     ps = subprocess.run(["ps", "-eo", "pid=,pgid=,stat=,args="], capture_output=True, text=True).stdout
     out = []
     for line in ps.splitlines():
         pid, pgid, stat, args = line.split(None, 3)
-        mine = pgid == str(parent) or f"slrt_cli.helper share {parent} " in args + " " or (
-            f"slrt_cli.helper apart {parent} " in args + " ")
+        mine = pgid == str(parent)
         if mine and not stat.startswith("Z"):
             out.append(f"{pid} {args[:80]}")
     return out
@@ -118,28 +116,3 @@ def test_two_runs_on_one_folder_at_once(tmp_path):
     # finished, the second would refuse to replace its outputs without --overwrite
     assert second.returncode == 2
     assert "sedang ditulis" in second.stderr or "--overwrite" in second.stderr
-
-
-def test_background_writer_failure_is_not_published(tmp_path, monkeypatch):
-    from slrt_cli.background import BackgroundError, alongside
-
-    def fails():
-        raise OSError("disk full")
-
-    with pytest.raises(BackgroundError):
-        with alongside(fails):
-            pass
-    monkeypatch.setenv("SLRT_NO_FORK", "1")  # the inline fallback runs the work too
-    done = []
-    with alongside(done.append, 1):
-        pass
-    assert done == [1]
-
-
-def test_balanced_split():
-    from slrt_cli.background import balanced
-
-    parts = balanced([9, 1, 5, 5, 3, 7], weight=lambda x: x, parts=2)
-    assert sorted(sum(p) for p in parts) == [15, 15]
-    assert sorted(x for p in parts for x in p) == [1, 3, 5, 5, 7, 9]
-    assert balanced([], weight=lambda x: x, parts=2) == []

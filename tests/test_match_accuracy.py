@@ -1,11 +1,11 @@
-"""Accuracy of the matcher on synthetic data with ground truth (slrt_cli.synth population and noise)."""
+"""Accuracy of the matcher on synthetic data with ground truth (slrt_synth population and noise)."""
 
 from __future__ import annotations
 
 import pytest
 
 from slrt_cli.match import match
-from slrt_cli.match._synth import link_data
+from slrt_synth.linkage import link_data
 from slrt_cli.match.quality import link_quality
 
 pytestmark = pytest.mark.slow

@@ -16,8 +16,8 @@ import polars as pl
 import pytest
 
 from slrt_cli.match import OUTPUT_COLUMNS, MatchSettings, estimate, match, match_partition, reasons_as_json
-from slrt_cli.synth.population import build_population
-from slrt_cli.synth.writers import register_canonical
+from slrt_synth.population import build_population
+from slrt_synth.writers import register_canonical
 
 KEY = ["source_file", "source_sheet", "source_row"]
 DESA = "3201012001"  # a desa of Kabupaten Bogor (first kecamatan)

@@ -1,4 +1,4 @@
-"""Tests of the synthetic data generator (slrt_cli.synth): determinism, NIK structure, truth."""
+"""Tests of the synthetic data generator (slrt_synth): determinism, NIK structure, truth."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ import python_calamine
 
 from slrt_cli import reference
 from slrt_cli.schemas import load_schema
-from slrt_cli.synth import build_population, generate_bench, generate_sample, nik_for
-from slrt_cli.synth import noise as nz
-from slrt_cli.synth.generate import SNAPSHOT
-from slrt_cli.synth.layouts import (
+from slrt_synth import build_population, generate_bench, generate_sample, nik_for
+from slrt_synth import noise as nz
+from slrt_synth.generate import SNAPSHOT
+from slrt_synth.layouts import (
     EXTRA_HEADERS,
     HEADERS,
     IDENTITY,
@@ -30,7 +30,7 @@ from slrt_cli.synth.layouts import (
     STATUS_LABEL,
     FileStyle,
 )
-from slrt_cli.synth.writers import SIKSNG_COLUMNS
+from slrt_synth.writers import SIKSNG_COLUMNS
 
 REPO = Path(__file__).resolve().parent.parent
 SUB_HEADERS = {"TEMPAT", "TANGGAL"}  # lower cells of "TEMPAT/TGL LAHIR": not aliases on their own

@@ -8,7 +8,7 @@ import pytest
 
 from slrt_cli.i18n import t
 from slrt_cli.schemas import load_schema
-from slrt_cli.validate import validate_batch
+from slrt_cli.checks import validate_batch
 
 TODAY = dt.date(2026, 11, 22)
 SCHEMA = load_schema()

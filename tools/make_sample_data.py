@@ -3,7 +3,7 @@
     python tools/make_sample_data.py [--seed N] [--out sample_data]
 
 Same seed, same bytes. tests/test_synth.py fails when the committed sample_data/ is stale.
-Everyone in sample_data/ is synthetic (slrt_cli.synth).
+Everyone in sample_data/ is synthetic (slrt_synth).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from slrt_cli.synth.generate import SAMPLE_SEED, generate_sample
+from slrt_synth.generate import SAMPLE_SEED, generate_sample
 
 REPO = Path(__file__).resolve().parent.parent
 

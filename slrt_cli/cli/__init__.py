@@ -89,14 +89,9 @@ def main() -> None:
 
 
 def _leave(code: int | str | None) -> None:
-    """Exit at once, once everything is flushed.
-
-    Every output is closed and published (or discarded) by now; tearing the interpreter down
-    would free a large run's objects one by one (a quarter of a second), which the system
-    does at once.
-    """
+    """Exit with ``code`` once everything is flushed; the interpreter then tears down as usual
+    (every output is closed and published, or discarded, and every worker stopped, by now)."""
     import logging
-    import os
     import sys
 
     if code is None:
@@ -104,13 +99,10 @@ def _leave(code: int | str | None) -> None:
     elif not isinstance(code, int):
         sys.stderr.write(f"{code}\n")
         code = 1
-    helper = sys.modules.get("slrt_cli.helper")
-    if helper is not None:  # helpers started ahead that the command did not need
-        helper.release_spares()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):
             pass
     logging.shutdown()
-    os._exit(code)
+    raise SystemExit(code)

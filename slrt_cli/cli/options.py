@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
+
+if TYPE_CHECKING:
+    from slrt_cli.cli.output import Common
 
 Lang = Annotated[
     str,
@@ -87,3 +94,63 @@ Kolom = Annotated[
                  help="Berkas peta kolom (TOML): judul kolom -> field, atau \"abaikan\"; membetulkan pembacaan tanpa mengubah schemas/ (lihat README).",
                  dir_okay=False),
 ]
+
+
+# ---------------------------------------------------------------- the options every command takes
+
+
+@dataclass(frozen=True)
+class Flags:
+    """The options every command takes, as given (``slrt run`` merges them with its config file)."""
+
+    lang: str = "id"
+    quiet: bool = False
+    verbose: int = 0
+    debug: bool = False
+    log_file: Path | None = None
+    json_out: bool = False
+    no_color: bool = False
+
+    def common(self) -> Common:
+        """The console, language and logging these flags ask for."""
+        from slrt_cli.cli.output import Common
+
+        return Common(self.lang, self.quiet, self.verbose, self.debug, self.log_file, self.json_out, self.no_color)
+
+
+_SHARED = [
+    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+    for name, annotation, default in (
+        ("lang", Lang, "id"),
+        ("quiet", Quiet, False),
+        ("verbose", Verbose, 0),
+        ("debug", Debug, False),
+        ("log_file", LogFile, None),
+        ("json_out", Json, False),
+        ("no_color", NoColor, False),
+    )
+]
+
+
+def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give ``command`` the options every command takes, after its own; it receives them as ``flags``.
+
+    Typer reads a command's options from its signature, so the shared ones are added to the
+    signature (they follow the command's name on the command line, like its own options):
+
+        @common_options
+        def validate_command(inputs: Inputs, out: Out = Path("hasil"), *, flags: Flags) -> None:
+            common = flags.common()
+    """
+    signature = inspect.signature(command, eval_str=True)
+    own = [p for name, p in signature.parameters.items() if name != "flags"]
+
+    @functools.wraps(command)
+    def with_flags(*args: Any, **kwargs: Any) -> Any:
+        flags = Flags(**{p.name: kwargs.pop(p.name, p.default) for p in _SHARED})
+        return command(*args, flags=flags, **kwargs)
+
+    parameters = own + _SHARED
+    with_flags.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    with_flags.__annotations__ = {p.name: p.annotation for p in parameters}
+    return with_flags

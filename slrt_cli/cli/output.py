@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import functools
 import json
 import logging
@@ -35,6 +36,7 @@ class Common:
         if self.lang not in ("id", "en"):
             raise typer.BadParameter("--lang harus id atau en / must be id or en")
         set_language(self.lang)
+        tolerant_stdout()
         color = not self.no_color and not os.environ.get("NO_COLOR")
         self.out = Console(no_color=not color, highlight=False, soft_wrap=True)
         self.err = Console(stderr=True, no_color=not color, highlight=False, soft_wrap=True)
@@ -50,7 +52,31 @@ class Common:
             self.out.print(text)
 
     def emit_json(self, body: dict[str, Any]) -> None:
-        sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+        # \u escapes where stdout cannot encode every character: the document stays exact
+        sys.stdout.write(json.dumps(body, ensure_ascii=not encodes_everything(sys.stdout), indent=2) + "\n")
+
+
+def encodes_everything(stream: Any) -> bool:
+    """True when ``stream`` writes any character (a UTF encoding), False for cp1252 and the like."""
+    try:
+        return codecs.lookup(getattr(stream, "encoding", None) or "ascii").name.startswith("utf")
+    except LookupError:
+        return False
+
+
+def tolerant_stdout() -> None:
+    """Let stdout write ``?`` for a character its encoding lacks instead of failing the command.
+
+    A Windows console or pipe in cp1252 cannot encode every file name or village name
+    (``desa_ğü.xlsx``); stderr already escapes such characters (Python's default there).
+    """
+    stream = sys.stdout
+    if stream is None or encodes_everything(stream) or getattr(stream, "errors", "strict") != "strict":
+        return
+    try:
+        stream.reconfigure(errors="replace")
+    except (AttributeError, ValueError, OSError):  # not a text stream slrt can reconfigure: leave it
+        pass
 
 
 class ScrubFilter(logging.Filter):

@@ -277,7 +277,7 @@ def write_workbook(
     period: str | None = None,
     run_date: dt.date | None = None,
 ) -> None:
-    """Write the operator's workbook (``laporan.xlsx``): :func:`build_workbook`, then close it.
+    """Write the operator's workbook (``laporan.xlsx``): :func:`build_workbook`, then close it (written).
 
     Args:
         path: the .xlsx file to write (replaced if it exists).
@@ -304,12 +304,8 @@ def build_workbook(
     full_ids: bool | None = None,
     period: str | None = None,
     run_date: dt.date | None = None,
-) -> Book:
-    """The workbook of :func:`write_workbook`, laid out but not yet written: ``close()`` writes it.
-
-    Everything polars does happens here; ``close()`` is pure Python, so a forked child can
-    do it while this process goes on (:mod:`slrt_cli.background`): it is most of the cost.
-    """
+) -> xlsxwriter.Workbook:
+    """The workbook of :func:`write_workbook` with every cell in place: ``close()`` writes the file."""
     if lang not in LABELS:
         raise ValueError(f"unknown language {lang!r}")
     if full_ids is None:
@@ -321,32 +317,13 @@ def build_workbook(
     wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
                                          "strings_to_urls": False})
     wb.set_properties({"title": label("title", lang), "created": dt.datetime.combine(run_date, dt.time())})
-    book = Book(wb)
     fmt = _formats(wb)
     _summary_sheet(wb, fmt, month, lang, period, run_date)
     for key, categories, columns in SHEETS:
         frame = _sheet_frame(rows, month.missing, categories, lang)
-        _data_sheet(book, fmt, label(f"sheet_{key}", lang), label(f"about_{key}", lang), frame, columns, lang)
-    _changes_sheet(book, fmt, result, month, lang, full_ids)
-    return book
-
-
-class Book:
-    """A workbook laid out, with the data rows as plain Python values still to be put in cells.
-
-    Putting 100,000 rows into cells and writing the file is pure Python (xlsxwriter) and
-    most of the cost: :meth:`close` does both, so a forked child can do it (no polars there).
-    """
-
-    def __init__(self, wb: xlsxwriter.Workbook) -> None:
-        self.wb = wb
-        self.pending: list[tuple[list, list[tuple], int]] = []  # (writers, rows, first row)
-
-    def close(self) -> None:
-        for writers, rows, start in self.pending:
-            _put_rows(writers, rows, start)
-        self.pending.clear()
-        self.wb.close()
+        _data_sheet(wb, fmt, label(f"sheet_{key}", lang), label(f"about_{key}", lang), frame, columns, lang)
+    _changes_sheet(wb, fmt, result, month, lang, full_ids)
+    return wb
 
 
 def period_label(day: dt.date, lang: str, period: str = "") -> str:
@@ -460,10 +437,10 @@ def _sheet_frame(rows: pl.DataFrame, missing: pl.DataFrame, categories: list[str
 
 
 def _data_sheet(
-    book: Book, fmt, name: str, about: str, frame: pl.DataFrame, columns: list[str], lang: str, count: bool = True
+    wb: xlsxwriter.Workbook, fmt, name: str, about: str, frame: pl.DataFrame, columns: list[str], lang: str, count: bool = True
 ) -> None:
     """A sheet: a line saying what it holds, the header (frozen, with an autofilter), the rows."""
-    ws = book.wb.add_worksheet(name)
+    ws = wb.add_worksheet(name)
     if count:
         about += " " + label("rows_count", lang).format(count=f"{frame.height:,}")
     ws.write_string(0, 0, about, fmt["about"])
@@ -471,7 +448,7 @@ def _data_sheet(
         ws.write_string(1, c, label(key, lang), fmt["header"])
     ws.set_row(1, 28)  # room for two-line titles
     data = frame.select([_cell(frame, c) for c in columns])
-    book.pending.append((_writers(ws, fmt, data), data.rows(), 2))
+    _put_rows(_writers(ws, fmt, data), data.rows(), 2)
     ws.freeze_panes(2, 0)
     ws.autofilter(1, 0, max(1 + data.height, 1), len(columns) - 1)
     widths = _set_widths(ws, data, columns)
@@ -522,7 +499,7 @@ def _put_rows(writers: list[tuple], rows: list[tuple], start: int) -> None:
                 w(r, c, v, f)
 
 
-def _changes_sheet(book: Book, fmt, result, month: Month, lang: str, full_ids: bool) -> None:
+def _changes_sheet(wb: xlsxwriter.Workbook, fmt, result, month: Month, lang: str, full_ids: bool) -> None:
     """One row per changed person and one column per field that differs (``DTKS → desa``);
     above :data:`CHANGES_MAX_PERSONS` persons, the counts per desa and field instead."""
     changes = result.reconciliation.changes
@@ -533,11 +510,11 @@ def _changes_sheet(book: Book, fmt, result, month: Month, lang: str, full_ids: b
         counts = _changes_counts(changes, month, fields)
         about = label("about_changes_counts", lang).format(persons=f"{persons:,}", changes=f"{changes.height:,}")
         columns = ["kecamatan", "desa", "kode_desa", "persons", *[f"field_{f}" for f in fields]]
-        _data_sheet(book, fmt, name, about, counts, columns, lang, count=False)
+        _data_sheet(wb, fmt, name, about, counts, columns, lang, count=False)
         return
     wide = _changes_wide(changes, month, fields, lang, full_ids)
     columns = ["desa", *KEYS, "person_id", "nama_desa_row", *[f"field_{f}" for f in fields]]
-    _data_sheet(book, fmt, name, label("about_changes", lang), wide, columns, lang)
+    _data_sheet(wb, fmt, name, label("about_changes", lang), wide, columns, lang)
 
 
 def _changes_wide(changes: pl.DataFrame, month: Month, fields: list[str], lang: str, full_ids: bool) -> pl.DataFrame:

@@ -9,7 +9,6 @@ the operator's language.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 from collections import Counter
@@ -143,12 +142,6 @@ def write_fix_files(report: ValidationReport, stage: Path, schema: Schema, lang:
     write_prepared(prepare_fix_files(report, stage, schema, lang))
 
 
-def fix_file_inputs(report: ValidationReport) -> ValidationReport:
-    """The part of ``report`` the fix-files are made of (a tenth of it: cheap to send to another process)."""
-    table = report.table.select("source_file", "source_sheet", "source_row", "status")
-    return dataclasses.replace(report, table=table, outputs=[])
-
-
 def prepare_fix_files(report: ValidationReport, stage: Path, schema: Schema, lang: str = "id") -> list[FixFile]:
     """Everything the fix-files hold, as plain Python values (the polars work happens here)."""
     bad = report.table.filter(pl.col("status").is_in([FLAGGED, REJECTED])).select(
@@ -198,7 +191,7 @@ def _prepare_one(target: Path, f: FileResult, bad: pl.DataFrame, ids: set[str], 
 
 
 def write_prepared(files: list[FixFile]) -> None:
-    """Write prepared fix-files. Pure Python (xlsxwriter), no polars: safe in a forked child."""
+    """Write prepared fix-files (pure Python: xlsxwriter); a worker process may (:mod:`slrt_cli.executor`)."""
     for f in files:
         f.target.parent.mkdir(parents=True, exist_ok=True)
         _write_one(f)

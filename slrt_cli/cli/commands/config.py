@@ -22,16 +22,11 @@ Contoh: slrt config show --config bulan.toml
 
 
 @app.command("show", help=SHOW_HELP)
-def show(
-    ctx: typer.Context,
-    config: o.Config = None,
-    json_out: o.Json = False,
-    lang: o.Lang = "id",
-    no_color: o.NoColor = False,
-) -> None:
+@o.common_options
+def show(ctx: typer.Context, config: o.Config = None, *, flags: o.Flags) -> None:
     settings, origin = settings_from(ctx, config)
-    common = Common(settings["lang"], json=json_out, no_color=no_color)
-    if json_out:
+    common = Common(settings["lang"], json=flags.json_out, no_color=flags.no_color)
+    if flags.json_out:
         common.emit_json({"settings": settings, "origin": origin})
         return
     table = Table(title="slrt run")

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
+from slrt_cli.atomic import atomic_write
 from slrt_cli.cli import options as o
 from slrt_cli.cli.output import Common, handle_errors
 from slrt_cli.errors import EXIT_INPUT, EXIT_OK, UsageError, os_failure
@@ -34,20 +35,16 @@ DraftMapping = o.Annotated[
 ]
 
 
+@o.common_options
 def inspect_command(
     inputs: o.Inputs,
     kolom: o.Kolom = None,
     draft_mapping: DraftMapping = None,
     baca_lembar_tersembunyi: o.ReadHidden = False,
-    lang: o.Lang = "id",
-    quiet: o.Quiet = False,
-    verbose: o.Verbose = 0,
-    debug: o.Debug = False,
-    log_file: o.LogFile = None,
-    json_out: o.Json = False,
-    no_color: o.NoColor = False,
+    *,
+    flags: o.Flags,
 ) -> None:
-    common = Common(lang, quiet, verbose, debug, log_file, json_out, no_color)
+    common = flags.common()
     _inspect(inputs=inputs, mapping=kolom, draft=draft_mapping, read_hidden=baca_lembar_tersembunyi, common=common)
 
 
@@ -61,7 +58,8 @@ def _inspect(*, inputs: list[Path], mapping: Path | None, draft: Path | None, re
     code = EXIT_OK if any(d["readable"] for d in docs) else EXIT_INPUT
     if draft is not None and code == EXIT_OK:
         try:
-            draft.write_text(draft_mapping(docs), encoding="utf-8")
+            text = draft_mapping(docs)  # titles and fields only: shareable (0644)
+            atomic_write(draft, lambda tmp: tmp.write_text(text, encoding="utf-8"), mode=0o644)
         except OSError as exc:
             raise (os_failure(exc, draft) or exc) from None
     if common.json:

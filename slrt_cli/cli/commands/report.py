@@ -19,17 +19,13 @@ Contoh: slrt report hasil --lang en
 """
 
 
+@o.common_options
 def report_command(
     folder: o.Annotated[Path, typer.Argument(help="Folder hasil `slrt run`.", show_default=False, file_okay=False)],
-    lang: o.Lang = "id",
-    quiet: o.Quiet = False,
-    verbose: o.Verbose = 0,
-    debug: o.Debug = False,
-    log_file: o.LogFile = None,
-    json_out: o.Json = False,
-    no_color: o.NoColor = False,
+    *,
+    flags: o.Flags,
 ) -> None:
-    common = Common(lang, quiet, verbose, debug, log_file, json_out, no_color)
+    common = flags.common()
     _report(folder=folder, common=common)
 
 

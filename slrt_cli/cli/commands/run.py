@@ -37,6 +37,7 @@ Contoh: slrt match hasil/rows.parquet --register sample_data/register/dtks.parqu
 """
 
 
+@o.common_options
 def run_command(
     ctx: typer.Context,
     inputs: o.Annotated[
@@ -57,17 +58,12 @@ def run_command(
     fail_on: o.FailOn = "",
     state: o.State = None,
     decisions: o.Decisions = None,
-    lang: o.Lang = "id",
-    quiet: o.Quiet = False,
-    verbose: o.Verbose = 0,
-    debug: o.Debug = False,
-    log_file: o.LogFile = None,
-    json_out: o.Json = False,
-    no_color: o.NoColor = False,
+    *,
+    flags: o.Flags,
 ) -> None:
     settings, _origin = settings_from(ctx, config)
     common = Common(settings["lang"], settings["quiet"], settings["verbose"], settings["debug"],
-                    Path(settings["log_file"]) if settings["log_file"] else None, settings["json"], no_color)
+                    Path(settings["log_file"]) if settings["log_file"] else None, settings["json"], flags.no_color)
     _run(settings=settings, common=common)
 
 
@@ -89,6 +85,7 @@ def settings_from(ctx: typer.Context, config: Path | None) -> tuple[dict, dict]:
         raise typer.Exit(exc.exit_code) from None
 
 
+@o.common_options
 def match_command(
     rows: o.Annotated[Path, typer.Argument(help="rows.parquet dari `slrt validate` (atau foldernya).", show_default=False)],
     register: o.Register,
@@ -98,15 +95,10 @@ def match_command(
     coverage: o.Coverage = "household",
     workers: o.Workers = 1,
     fail_on: o.FailOn = "",
-    lang: o.Lang = "id",
-    quiet: o.Quiet = False,
-    verbose: o.Verbose = 0,
-    debug: o.Debug = False,
-    log_file: o.LogFile = None,
-    json_out: o.Json = False,
-    no_color: o.NoColor = False,
+    *,
+    flags: o.Flags,
 ) -> None:
-    common = Common(lang, quiet, verbose, debug, log_file, json_out, no_color)
+    common = flags.common()
     _match(rows=rows, register=register, out=out, overwrite=overwrite, full_ids=full_nik,
            coverage=coverage, workers=workers, fail_on=fail_on, common=common)
 

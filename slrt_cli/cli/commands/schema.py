@@ -40,16 +40,12 @@ app = typer.Typer(
 )
 
 
+@o.common_options
 def show_command(
-    lang: o.Lang = "id",
-    quiet: o.Quiet = False,
-    verbose: o.Verbose = 0,
-    debug: o.Debug = False,
-    log_file: o.LogFile = None,
-    json_out: o.Json = False,
-    no_color: o.NoColor = False,
+    *,
+    flags: o.Flags,
 ) -> None:
-    common = Common(lang, quiet, verbose, debug, log_file, json_out, no_color)
+    common = flags.common()
     _show(common=common)
 
 

@@ -44,19 +44,15 @@ _EXISTS = {
 _DESA = {"id": "; {n} desa/kelurahan {kab}", "en": "; {n} villages of {kab}"}
 
 
+@o.common_options
 def template_command(
     out: OutFile,
     kabupaten: Kabupaten = None,
     overwrite: Overwrite = False,
-    lang: o.Lang = "id",
-    quiet: o.Quiet = False,
-    verbose: o.Verbose = 0,
-    debug: o.Debug = False,
-    log_file: o.LogFile = None,
-    json_out: o.Json = False,
-    no_color: o.NoColor = False,
+    *,
+    flags: o.Flags,
 ) -> None:
-    common = Common(lang, quiet, verbose, debug, log_file, json_out, no_color)
+    common = flags.common()
     _template(out=out, kabupaten=kabupaten, overwrite=overwrite, common=common)
 
 

@@ -24,21 +24,17 @@ Contoh: slrt validate sample_data/desa --out hasil
 """
 
 
+@o.common_options
 def validate_command(
     inputs: o.Inputs,
     out: o.Out = Path("hasil"),
     overwrite: o.Overwrite = False,
     baca_lembar_tersembunyi: o.ReadHidden = False,
     kolom: o.Kolom = None,
-    lang: o.Lang = "id",
-    quiet: o.Quiet = False,
-    verbose: o.Verbose = 0,
-    debug: o.Debug = False,
-    log_file: o.LogFile = None,
-    json_out: o.Json = False,
-    no_color: o.NoColor = False,
+    *,
+    flags: o.Flags,
 ) -> None:
-    common = Common(lang, quiet, verbose, debug, log_file, json_out, no_color)
+    common = flags.common()
     _run(inputs=inputs, out=out, overwrite=overwrite, common=common, read_hidden=baca_lembar_tersembunyi, mapping=kolom)
 
 

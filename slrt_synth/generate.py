@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from slrt_cli.synth import readme
-from slrt_cli.synth.batch import BatchBuilder, FilePlan, missing_rows
-from slrt_cli.synth.layouts import FileContext, SheetGrid, layout, render_cell
-from slrt_cli.synth.population import Population, build_population
-from slrt_cli.synth.styles import random_style, sample_styles
-from slrt_cli.synth.writers import (
+from slrt_synth import readme
+from slrt_synth.batch import BatchBuilder, FilePlan, missing_rows
+from slrt_synth.layouts import FileContext, SheetGrid, layout, render_cell
+from slrt_synth.population import Population, build_population
+from slrt_synth.styles import random_style, sample_styles
+from slrt_synth.writers import (
     TRUTH_COLUMNS,
     write_register_parquet,
     write_siksng_csv,
@@ -136,7 +136,7 @@ def generate_sample(out: Path, seed: int = SAMPLE_SEED, kab: str = "3201", perso
     t0 = time.perf_counter()
     out = Path(out)
     _prepare(out, overwrite)
-    from slrt_cli.synth.population import Geography
+    from slrt_synth.population import Geography
 
     geo = Geography.load(kab)
     kecs = [k for k in sorted(geo.kecamatan) if sum(c.startswith(k) for c in geo.desa) >= 3][:4]

@@ -1,4 +1,4 @@
-"""``python -m slrt_cli.synth sample|bench``: generate synthetic data (a developer tool)."""
+"""``python -m slrt_synth sample|bench``: generate synthetic data (a developer tool)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import os
 import sys
 from pathlib import Path
 
-from slrt_cli.synth.generate import BENCH_SEED, SAMPLE_SEED, generate_bench, generate_sample
+from slrt_synth.generate import BENCH_SEED, SAMPLE_SEED, generate_bench, generate_sample
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m slrt_cli.synth",
+        prog="python -m slrt_synth",
         description="Generate synthetic DTKS register extracts and village verivali files with ground truth. "
         "Everyone generated is synthetic; the same seed gives byte-identical files.",
     )

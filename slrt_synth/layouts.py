@@ -8,7 +8,7 @@ written, a totals/signature block, blank rows, extra sheets.
 :func:`layout` turns rendered records into :class:`SheetGrid` objects (plain
 rows of cells) and records, for every record, the sheet and the row number a
 reader reports (1-based, title and header rows counted). The writers in
-:mod:`slrt_cli.synth.writers` only dump grids.
+:mod:`slrt_synth.writers` only dump grids.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
-from slrt_cli.synth import noise as nz
+from slrt_synth import noise as nz
 
 #: Fields that identify a person: notes rows never hold a value in these columns.
 IDENTITY = frozenset(("nik", "no_kk", "nama", "tanggal_lahir"))

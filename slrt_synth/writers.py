@@ -12,8 +12,8 @@ from pathlib import Path
 
 import polars as pl
 
-from slrt_cli.synth.layouts import SHDK_LABEL, FileStyle, SheetGrid, excel_serial
-from slrt_cli.synth.population import Geography
+from slrt_synth.layouts import SHDK_LABEL, FileStyle, SheetGrid, excel_serial
+from slrt_synth.population import Geography
 
 FIXED_TIME = dt.datetime(2025, 10, 20, 8, 0, 0)
 

@@ -24,7 +24,7 @@ import polars as pl
 from slrt_cli.model import ACCEPTED, FLAGGED, ISSUE_SCHEMA, REJECTED
 from slrt_cli.privacy import mask_id_expr
 from slrt_cli.schemas import Schema
-from slrt_cli.validate.checks import (
+from slrt_cli.checks.rules import (
     _V,
     Rule,
     _c,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from slrt_cli.synth.layouts import EXTRA_HEADERS, HEADERS, Col, FileStyle
+from slrt_synth.layouts import EXTRA_HEADERS, HEADERS, Col, FileStyle
 
 
 def _c(field: str, header: str | None = None, group: str = "", codelist: str = "") -> Col:

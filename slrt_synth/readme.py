@@ -5,11 +5,11 @@ from __future__ import annotations
 import collections
 from typing import TYPE_CHECKING
 
-from slrt_cli.synth.layouts import FileStyle
+from slrt_synth.layouts import FileStyle
 
 if TYPE_CHECKING:
-    from slrt_cli.synth.generate import Written
-    from slrt_cli.synth.population import Population
+    from slrt_synth.generate import Written
+    from slrt_synth.population import Population
 
 NOISE_DOC = {
     "duplicate": "the same person listed again (same file or the desa's other file)",
@@ -132,6 +132,8 @@ def sample_readme(w: Written, pop: Population, seed: int, kab: str) -> str:
         "",
         "```",
         "python tools/make_sample_data.py            # rewrites sample_data/ (byte-identical for the same seed)",
+        # the committed sample_data/README.md says slrt_cli.synth (the generator's old home, now slrt_synth):
+        # kept until sample_data/ is regenerated on purpose, so that it stays byte-identical
         f"python -m slrt_cli.synth sample --out DIR --seed {seed}",
         "```",
         "",

@@ -3,7 +3,7 @@
 For each file: households of the desa taken from the register (the prelist),
 each member DITEMUKAN, MENINGGAL, PINDAH, ... or left out (not found); new
 babies and new spouses (ANGGOTA_BARU), new households (USULAN_BARU); some
-people listed twice. Then noise (:mod:`slrt_cli.synth.noise`) turns clean
+people listed twice. Then noise (:mod:`slrt_synth.noise`) turns clean
 values into what an operator typed, keeping one promise: a row is unusable
 (rejected) only when it was made so on purpose (tag ``reject:<ISSUE CODE>``):
 
@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from slrt_cli.synth import noise as nz
-from slrt_cli.synth.layouts import FileStyle
-from slrt_cli.synth.population import Population, ShardBuilder, date_of, ddmmyy, nik_for
+from slrt_synth import noise as nz
+from slrt_synth.layouts import FileStyle
+from slrt_synth.population import Population, ShardBuilder, date_of, ddmmyy, nik_for
 
 NEW = ""  # person_id / household_id of people not in the register
 

@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from slrt_cli import reference
-from slrt_cli.synth import names as nm
+from slrt_synth import names as nm
 
 EPOCH_ORD = dt.date(1970, 1, 1).toordinal()
 

@@ -1,6 +1,6 @@
 """In-memory synthetic batch / register / truth for matcher tests and benchmarks.
 
-Uses the population and noise of :mod:`slrt_cli.synth` (not its file writers)
+Uses the population and noise of :mod:`slrt_synth` (not its file writers)
 and turns each record into the canonical row validation would produce (what
 an Excel number does to a NIK included), so the matcher can be measured
 without reading files. Synthetic people only.
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from slrt_cli.synth.batch import BatchBuilder, FilePlan
-from slrt_cli.synth.population import build_population
-from slrt_cli.synth.styles import random_style
-from slrt_cli.synth.writers import register_canonical
+from slrt_synth.batch import BatchBuilder, FilePlan
+from slrt_synth.population import build_population
+from slrt_synth.styles import random_style
+from slrt_synth.writers import register_canonical
 
 SNAPSHOT = dt.date(2025, 6, 30)
 BATCH_DATE = dt.date(2025, 10, 20)

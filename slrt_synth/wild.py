@@ -1,6 +1,6 @@
 """A second source of village-file layouts: titles made from words, not picked from a list.
 
-The ten sample styles and :func:`slrt_cli.synth.styles.random_style` write only column titles
+The ten sample styles and :func:`slrt_synth.styles.random_style` write only column titles
 that ``layouts.HEADERS`` lists, so a reader tuned on them can look perfect and still fail on a
 month made by someone else. This module makes files whose layout varies along axes taken from
 words (``wild_words.toml``, built by hand from real templates' vocabulary and DOMAIN.md):
@@ -23,7 +23,7 @@ words (``wild_words.toml``, built by hand from real templates' vocabulary and DO
 * rows holding an outcome or a relationship but no name and no NIK (real data rows that a
   reader must report as rejected, not skip).
 
-People, households, outcomes and value noise come from :class:`~slrt_cli.synth.batch.BatchBuilder`
+People, households, outcomes and value noise come from :class:`~slrt_synth.batch.BatchBuilder`
 (the same synthetic population and the same noise as the usual generator), so the truth means
 the same thing: ``truth.csv`` / ``truth.parquet`` (columns ``TRUTH_COLUMNS``: file, sheet, the
 row as Excel shows it, register person and household, outcome, noise tags; a row is
@@ -31,7 +31,7 @@ deliberately unusable exactly when a tag starts with ``reject:``). ``files.json`
 file, which fields are in it and how their columns are titled (``word``, ``number``,
 ``blank``, ``combined``).
 
-    python -m slrt_cli.synth.wild --out DIR [--files 30] [--rows 3000] [--register-persons 100000] [--seed 9]
+    python -m slrt_synth.wild --out DIR [--files 30] [--rows 3000] [--register-persons 100000] [--seed 9]
 
 Synthetic people only; the same arguments give byte-identical files.
 """
@@ -48,11 +48,11 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from slrt_cli.synth.batch import BatchBuilder, FilePlan, Record, missing_rows
-from slrt_cli.synth.generate import BATCH_DATE, MONTH, SNAPSHOT, Written, _folder, _prepare
-from slrt_cli.synth.layouts import MONTH_VARIANTS, MONTHS, FileStyle, SheetGrid, excel_serial
-from slrt_cli.synth.population import Population, build_population
-from slrt_cli.synth.writers import (
+from slrt_synth.batch import BatchBuilder, FilePlan, Record, missing_rows
+from slrt_synth.generate import BATCH_DATE, MONTH, SNAPSHOT, Written, _folder, _prepare
+from slrt_synth.layouts import MONTH_VARIANTS, MONTHS, FileStyle, SheetGrid, excel_serial
+from slrt_synth.population import Population, build_population
+from slrt_synth.writers import (
     TRUTH_COLUMNS,
     write_register_parquet,
     write_truth_csv,
@@ -659,7 +659,7 @@ def generate_wild(out: Path, files: int = 30, rows: int = 3000, register_persons
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m slrt_cli.synth.wild", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m slrt_synth.wild", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--files", type=int, default=30)

@@ -1,0 +1,310 @@
+"""Per-file work in worker processes, when a batch is large enough to pay for them.
+
+The one place where slrt uses other processes. Reading a workbook, normalising its rows and
+writing a workbook are Python work under the GIL, so a second core helps only through a
+second process. :class:`Pool` does the work here, one item after the other, for a small batch,
+and otherwise hands it to a :class:`concurrent.futures.ProcessPoolExecutor` whose workers are
+fresh interpreters (the *spawn* start method on every system: never a fork, which polars'
+thread pool does not survive). Results come back in input order and are exactly what the
+function returns here: the split never changes the outputs.
+
+Workers only ever run functions of ``slrt_cli`` on paths and small arguments, and they never
+run the caller's main script (spawn would, see :func:`_main_unseen`): an analyst's script
+without an ``if __name__ == "__main__"`` guard runs once.
+
+On any error, Ctrl-C or SIGTERM, :meth:`Pool.stop` cancels what no worker has started and
+terminates the workers before the ``with`` block is left, so that no worker writes on into a
+staging folder being removed. A worker whose slrt was killed (``kill -9``) stops as well.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+import types
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from multiprocessing.context import SpawnContext, SpawnProcess
+from pathlib import Path
+from typing import Any, TypeVar
+
+log = logging.getLogger("slrt.executor")
+
+T = TypeVar("T")
+R = TypeVar("R")
+Progress = Callable[[str, int, int], None]  # (item name, items done, total)
+
+#: a worker costs some 0.5 s of start-up (on another core): below these, everything is done here
+MIN_FILES = 8
+MIN_BYTES = 1_500_000
+#: at most this many workers (each holds polars and its share of the files in memory)
+MAX_WORKERS = 3
+
+
+def worth_workers(files: Sequence[tuple[Path, str]]) -> bool:
+    """True when the files are many and large enough (``SLRT_HELPER=0`` or ``1`` decides instead).
+
+    Example:
+        >>> worth_workers([])
+        False
+    """
+    forced = os.environ.get("SLRT_HELPER")
+    if forced in ("0", "1"):
+        return forced == "1" and len(files) > 1
+    if len(files) < MIN_FILES:
+        return False
+    size = 0
+    for path, _ in files:
+        try:
+            size += path.stat().st_size
+        except OSError:
+            pass
+    return size >= MIN_BYTES
+
+
+def default_workers() -> int:
+    """One core is this process's: the others, up to :data:`MAX_WORKERS`, get a worker each (at least one)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # Windows, macOS
+        cpus = os.cpu_count() or 2
+    return max(1, min(cpus - 1, MAX_WORKERS))
+
+
+#: seconds a stopping worker may take to finish the file it is on
+STOP_GRACE = 60.0
+
+
+class Pool:
+    """Worker processes for one command, or none: the same calls either way.
+
+    ``with Pool() as pool: pool.start(parallel)`` decides once; :meth:`map` and :meth:`submit`
+    then run in the workers (``parallel``) or here. Leaving the block normally waits for the
+    workers; leaving it with an exception stops them first (:meth:`stop`).
+
+    Args:
+        workers: number of worker processes (default :func:`default_workers`).
+        initializer: called once in each worker with ``initargs`` (a module-level function).
+
+    Example:
+        >>> with Pool() as pool:                    # doctest: +SKIP
+        ...     pool.start(worth_workers(files))
+        ...     results, _ = pool.map(read_one, [(path, path.name) for path in paths])
+    """
+
+    def __init__(self, workers: int | None = None, initializer: Callable[..., None] | None = None,
+                 initargs: tuple = ()) -> None:
+        self.workers = workers or default_workers()
+        self._initializer = initializer
+        self._initargs = initargs
+        self._context: _Context | None = None
+        self._executor: ProcessPoolExecutor | None = None
+
+    @property
+    def parallel(self) -> bool:
+        return self._executor is not None
+
+    def start(self, parallel: bool) -> None:
+        """Start the workers if ``parallel`` (the first call decides; later ones change nothing)."""
+        if self._context is not None or not parallel:
+            self._context = self._context or _Context()
+            return
+        self._context = _Context()
+        self._executor = ProcessPoolExecutor(self.workers, mp_context=self._context, initializer=_worker_init,
+                                             initargs=(self._initializer, self._initargs))
+
+    def submit(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> Future:
+        """``fn(*args, **kwargs)`` in a worker; without workers, here and now. ``.result()`` tells how it went."""
+        if self._executor is not None:
+            return self._executor.submit(fn, *args, **kwargs)
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # noqa: BLE001 -- raised by .result(), as a worker's would be
+            future.set_exception(exc)
+        return future
+
+    def map(self, fn: Callable[[T], R], items: Sequence[tuple[T, str]], *, progress: Progress | None = None,
+            meanwhile: Callable[[], Any] | None = None) -> tuple[list[R], Any]:
+        """``fn(item)`` for every ``(item, name)``, in input order; ``meanwhile()`` runs here in the meantime.
+
+        With workers, they take the items from the front while this process runs ``meanwhile``
+        and then takes the items no worker has started, from the back. An item whose worker
+        died (killed, out of memory) is done here.
+
+        Returns:
+            The results in input order, and what ``meanwhile`` returned.
+        """
+        n = len(items)
+        results: list[Any] = [None] * n
+        done = 0
+
+        def here(i: int) -> None:
+            nonlocal done
+            if progress:
+                progress(items[i][1], done, n)
+            results[i] = fn(items[i][0])
+            done += 1
+
+        if self._executor is None:
+            extra = meanwhile() if meanwhile else None
+            for i in range(n):
+                here(i)
+        else:
+            futures: list[Future | None] = [self._executor.submit(fn, item) for item, _ in items]
+            extra = meanwhile() if meanwhile else None
+            for i in reversed(range(n)):  # the workers go forward: what they have not started is done here
+                if not futures[i].cancel():  # running or done: so is everything before it
+                    break
+                futures[i] = None
+                here(i)
+            for i, future in enumerate(futures):
+                if future is None:
+                    continue
+                try:
+                    results[i] = future.result()
+                    done += 1
+                except BrokenProcessPool:
+                    log.warning("worker stopped; item %d done here", i + 1)
+                    here(i)
+        if progress:
+            progress("", done, n)
+        return results, extra
+
+    def stop(self) -> None:
+        """Cancel what no worker has started, terminate the workers and wait until they are gone."""
+        if self._executor is None:
+            return
+        executor, self._executor = self._executor, None
+        # Jobs no worker has started are cancelled; a job under way is let finish (one file: its
+        # budget bounds it), so that no worker dies in the middle of sending its result — which
+        # would leave the pool's own threads waiting for the rest, and the interpreter's exit with them.
+        executor.shutdown(wait=False, cancel_futures=True)
+        quiet = 0
+        while quiet < 3:  # a worker may still be being started as the pool shuts down: look again
+            alive = [p for p in (self._context.processes if self._context else []) if p.is_alive()]
+            quiet = 0 if alive else quiet + 1
+            for proc in alive:
+                proc.join(STOP_GRACE)
+                if proc.exitcode is None:  # pragma: no cover -- a job far past its budget
+                    proc.kill()
+                    proc.join()
+            if not alive:
+                time.sleep(0.02)
+
+    @contextmanager
+    def stopping(self) -> Iterator[Pool]:
+        """Within this block, any exception (Ctrl-C and SIGTERM too) stops the workers before it goes on up:
+        put it inside the staging folder's block that the workers write into."""
+        try:
+            yield self
+        except BaseException:
+            self.stop()
+            raise
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.stop()
+        elif self._executor is not None:
+            executor, self._executor = self._executor, None
+            try:
+                executor.shutdown(wait=True)
+            except BaseException:  # stopped while waiting
+                self._executor = executor
+                self.stop()
+                raise
+
+
+# ---------------------------------------------------------------- the workers' processes
+
+
+class _Process(SpawnProcess):
+    """A spawned worker that does not run the caller's main script again (see :func:`_main_unseen`)."""
+
+    @staticmethod
+    def _Popen(process_obj):  # noqa: N802 -- multiprocessing's name
+        with _main_unseen(), _no_ctrl_c():
+            return SpawnProcess._Popen(process_obj)
+
+
+class _Context(SpawnContext):
+    """The spawn start method on every system; it keeps the processes it made, for :meth:`Pool.stop`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.processes: list[_Process] = []
+
+    def Process(self, *args: Any, **kwargs: Any) -> _Process:  # noqa: N802 -- multiprocessing's name
+        proc = _Process(*args, **kwargs)
+        self.processes.append(proc)
+        return proc
+
+
+@contextmanager
+def _main_unseen() -> Iterator[None]:
+    """While a worker is being started, ``__main__`` is an empty module.
+
+    A spawned child runs the parent's main script again (as ``__mp_main__``) so that functions
+    defined there can be unpickled; a script without a ``__main__`` guard would then call
+    ``slrt_cli.run()`` a second time inside the worker. Workers only run slrt_cli's own
+    functions, so they need nothing from the main script: the child is told of none.
+    """
+    real = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if real is not None:
+            sys.modules["__main__"] = real
+
+
+#: signals held back while a worker is started (POSIX): a stop that arrived then would cut the
+#: hand-over of the worker's start-up data, and the half-started worker would print a traceback
+_START_BLOCKED = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)}
+
+
+@contextmanager
+def _no_ctrl_c() -> Iterator[None]:
+    """Ctrl-C, SIGTERM and SIGHUP held back while a worker is started: slrt gets them as soon as the
+    worker is up; the worker inherits the block and, once it ignores SIGINT (:func:`_worker_init`),
+    unblocks them, so that a stop while it starts up is neither lost nor printed as a traceback."""
+    block = getattr(signal, "pthread_sigmask", None)
+    if block is None:
+        yield
+        return
+    old = block(signal.SIG_BLOCK, _START_BLOCKED)
+    try:
+        yield
+    finally:
+        block(signal.SIG_SETMASK, old)
+
+
+def _worker_init(initializer: Callable[..., None] | None, initargs: tuple) -> None:
+    """In each worker: Ctrl-C is for slrt alone (it then stops the workers, quietly); the worker
+    leaves when slrt is gone; then the caller's own initializer."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _START_BLOCKED)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_leave_with, args=(parent.sentinel,), name="slrt-parent", daemon=True).start()
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _leave_with(sentinel: int) -> None:
+    """Wait until the parent process is gone (killed, crashed), then end this worker as SIGTERM would."""
+    from multiprocessing.connection import wait
+
+    wait([sentinel])
+    signal.raise_signal(signal.SIGTERM)
