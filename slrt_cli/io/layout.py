@@ -1,30 +1,34 @@
 """Find the header and the data rows on a grid of cells (same code for every format).
 
-A sheet arrives as a :class:`Grid`: rows ``(row_number, values)`` with the
-row number the user sees (1-based) and the raw cell values (calamine values or
-CSV fields). :func:`convert_row` / :func:`convert_column` turn values into
-text (None when empty) and a kind ("s" text, "n" number, "d" date, "b"
-boolean, "e" error). :func:`read_grid` finds the header (title rows above it,
-optionally a second header row), skips a column-numbering row, blank rows and
-the notes block below the data, and returns a :class:`~slrt_cli.model.SheetTable`.
-Data rows are converted column by column, which is several times faster than
-cell by cell.
+A sheet arrives as a :class:`Grid`: rows ``(row_number, values)`` with the row number the user
+sees (1-based) and the raw cell values (calamine values or CSV fields), turned into text by
+:mod:`slrt_cli.io.cells`. :func:`read_grid` finds the header (title rows above it, optionally a
+second header row; by content when no title is recognised), skips numbering and hint rows, blank
+rows, an end marker and the notes block below the data, has the columns recognised
+(:mod:`slrt_cli.io.recognise`) and returns a :class:`~slrt_cli.model.SheetTable`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from itertools import chain
 from pathlib import Path
 
 import polars as pl
 
-from slrt_cli.io import content
+from slrt_cli.io.cells import (  # noqa: F401 -- re-exported: the readers and tests use them from here
+    ERROR_LITERALS,
+    column_letter,
+    compact_rows,
+    convert_column,
+    convert_row,
+    is_blank_values,
+    number_text,
+)
+from slrt_cli.io.guard import COLUMNS_PAST_LAST_FIELD, DataGuard
+from slrt_cli.io.recognise import note_how, recognise_by_content, repeated_keys_disagree, split_combined
 from slrt_cli.io.titles import TitleMatch, TitleRecogniser
 from slrt_cli.model import Issue, SheetTable, SourceColumn
 from slrt_cli.schemas import Schema
@@ -33,10 +37,6 @@ Row = tuple[int, list, list]  # (row number as seen, texts, kinds)
 #: merged ranges: (first row, last row) as row numbers, (first col, last col) 0-based grid columns
 Merge = tuple[int, int, int, int]
 
-#: Texts Excel shows for error cells (calamine returns them as empty; CSV keeps the text).
-ERROR_LITERALS = frozenset(
-    ["#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#GETTING_DATA", "#SPILL!", "#CALC!"]
-)
 
 _DIGIT_RUN = re.compile(r"\d{8}")
 _TOTAL_TEXT = re.compile(r"\s*(?:jumlah|total|sub\s*total|grand\s*total)\b", re.IGNORECASE)
@@ -50,156 +50,6 @@ _NOTE_TEXT = re.compile(
 )
 
 
-# ---- cells --------------------------------------------------------------------------
-
-
-def number_text(value: float) -> str:
-    """Write a number as a person would: no ``.0``, never scientific notation.
-
-    Example:
-        >>> number_text(3201014508900002.0), number_text(2.5), number_text(1e-7)
-        ('3201014508900002', '2.5', '0.0000001')
-    """
-    if isinstance(value, int):
-        return str(value)
-    if not math.isfinite(value):
-        return str(value)
-    if value.is_integer():
-        return str(int(value))
-    text = repr(value)
-    return format(Decimal(text), "f") if "e" in text else text
-
-
-def _timedelta_text(value: dt.timedelta) -> str:
-    """ISO 8601 duration, e.g. ``P10DT15H10M10S``."""
-    sign = "-" if value < dt.timedelta(0) else ""
-    value = abs(value)
-    hours, rest = divmod(value.seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    secs = f"{seconds}.{value.microseconds:06d}".rstrip("0").rstrip(".") if value.microseconds else str(seconds)
-    day = f"{value.days}D" if value.days else ""
-    return f"{sign}P{day}T{hours}H{minutes}M{secs}S"
-
-
-def _other_cell(value: object) -> tuple[str | None, str | None]:
-    """Convert the rarer cell types (bool, dates, times, durations)."""
-    if value is None:
-        return None, None
-    if isinstance(value, bool):
-        return ("TRUE" if value else "FALSE"), "b"
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0):
-            return value.date().isoformat(), "d"
-        return value.isoformat(timespec="seconds"), "d"
-    if isinstance(value, dt.date):
-        return value.isoformat(), "d"
-    if isinstance(value, dt.time):
-        return value.isoformat(), "s"
-    if isinstance(value, dt.timedelta):
-        return _timedelta_text(value), "s"
-    if isinstance(value, (int, float)):
-        return number_text(value), "n"
-    text = str(value)
-    return (text, "s") if text.strip() else (None, None)
-
-
-def convert_row(values: Iterable[object]) -> tuple[list, list]:
-    """Turn one row of cell values (calamine values or CSV fields) into (texts, kinds).
-
-    Example:
-        >>> convert_row(["  ", 3201014508900002.0, True, "#N/A"])
-        ([None, '3201014508900002', 'TRUE', '#N/A'], [None, 'n', 'b', 'e'])
-    """
-    texts: list = []
-    kinds: list = []
-    for v in values:
-        text, kind = _cell(v)
-        texts.append(text)
-        kinds.append(kind)
-    return texts, kinds
-
-
-def _cell(v: object) -> tuple[str | None, str | None]:
-    t = type(v)
-    if t is str:
-        if not v or v.isspace():
-            return None, None
-        return v, ("e" if v in ERROR_LITERALS else "s")
-    if t is float:
-        return (str(int(v)) if v.is_integer() else number_text(v)), "n"
-    if t is int:
-        return str(v), "n"
-    return _other_cell(v)
-
-
-def convert_column(values: tuple | list) -> tuple[list, list]:
-    """Convert one column of cell values to (texts, kinds); same result as :func:`convert_row`.
-
-    Columns of only text or only text and numbers (the usual case) take a fast path.
-    """
-    types = set(map(type, values))
-    if types <= {str}:
-        texts = [v if v and not v.isspace() else None for v in values]
-        kinds = [None if v is None else ("e" if v in ERROR_LITERALS else "s") for v in texts]
-    elif types == {float}:
-        texts = [str(int(v)) if v.is_integer() else number_text(v) for v in values]
-        kinds = ["n"] * len(texts)
-    elif types <= {str, dt.date}:
-        texts = [v.isoformat() if type(v) is dt.date else (v if v and not v.isspace() else None) for v in values]
-        kinds = [
-            None if t is None else ("d" if type(v) is dt.date else ("e" if t in ERROR_LITERALS else "s"))
-            for v, t in zip(values, texts)
-        ]
-    elif types <= {str, float}:
-        texts = [
-            (v if v and not v.isspace() else None)
-            if type(v) is str
-            else (str(int(v)) if v.is_integer() else number_text(v))
-            for v in values
-        ]
-        kinds = [
-            None if t is None else ("n" if type(v) is float else ("e" if t in ERROR_LITERALS else "s"))
-            for v, t in zip(values, texts)
-        ]
-    else:
-        pairs = [_cell(v) for v in values]
-        texts = [p[0] for p in pairs]
-        kinds = [p[1] for p in pairs]
-    return texts, kinds
-
-
-def column_letter(index: int) -> str:
-    """Excel column letters of a 0-based column index.
-
-    Example:
-        >>> column_letter(0), column_letter(27)
-        ('A', 'AB')
-    """
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def compact_rows(rows: list[int], max_parts: int = 20) -> str:
-    """Write row numbers compactly: ``[12, 15, 16, 17, 18]`` -> ``"12, 15-18"``."""
-    parts: list[str] = []
-    start = prev = None
-    for r in sorted(rows):
-        if start is None:
-            start = prev = r
-        elif r == prev + 1:
-            prev = r
-        else:
-            parts.append(str(start) if start == prev else f"{start}-{prev}")
-            start = prev = r
-    if start is not None:
-        parts.append(str(start) if start == prev else f"{start}-{prev}")
-    if len(parts) > max_parts:
-        return ", ".join(parts[:max_parts]) + ", …"
-    return ", ".join(parts)
 
 
 # ---- layout -------------------------------------------------------------------------
@@ -251,13 +101,6 @@ def _clean(text: str | None) -> str:
 
 def _is_blank(texts: list) -> bool:
     return texts.count(None) == len(texts)
-
-
-def is_blank_values(values: list) -> bool:
-    """True when a row of raw values has no cell with content (empty or whitespace only)."""
-    if values.count("") == len(values):
-        return True
-    return all(type(v) is str and (not v or v.isspace()) for v in values)
 
 
 def _group_titles(row: int, merges: list[Merge] | None) -> set[int]:
@@ -510,7 +353,7 @@ def read_grid(grid: Grid, schema: Schema, *, file: str, path: Path, sheet: str,
     header = _find_header(buffer, schema, grid.merges, scan_rows) or _header_by_content(buffer, scan_rows)
     if header is None:
         return GridResult(None, [Issue("SHEET_NO_HEADER", schema.severity("SHEET_NO_HEADER"), file, sheet)])
-    guard = _DataGuard(header, grid, COLUMNS_PAST_LAST_FIELD if columns_past is None else columns_past)
+    guard = DataGuard(header, grid, COLUMNS_PAST_LAST_FIELD if columns_past is None else columns_past)
     rows = guard.rows(chain(raw[header.last_index + 1 :], grid.rows))
     res = _read_data(rows, grid.label, header, schema, file=file, path=path, sheet=sheet, max_rows=max_rows)
     guard.report(res, schema, file=file, sheet=sheet)
@@ -548,11 +391,11 @@ def _read_data(rows: Iterator[tuple[int, list]], label: Callable[[int], str], he
     width = max([len(header.texts)] + [len(r) for r in raw_rows])
     text_cols, kind_cols = _convert_columns(raw_rows, width)
     where = {"file": file, "sheet": sheet}
-    issues = _recognise_by_content(header, text_cols, kind_cols, schema, label, **where)
+    issues = recognise_by_content(header, text_cols, kind_cols, schema, label, **where)
     if header.by_content and not (_header_fields(header.mapping, schema) & set(schema.identity_fields)
                                   and "nama" in header.fields):
         return GridResult(None, [Issue("SHEET_NO_HEADER", schema.severity("SHEET_NO_HEADER"), file, sheet)])
-    label, split_issues, split_from = _split_combined(header, text_cols, kind_cols, label, schema, **where)
+    label, split_issues, split_from = split_combined(header, text_cols, kind_cols, label, schema, **where)
     issues += split_issues
     identity = set(schema.identity_fields)
     id_cols = [c for c, m in header.mapping.items() if m[0] in identity]
@@ -568,8 +411,8 @@ def _read_data(rows: Iterator[tuple[int, list]], label: Callable[[int], str], he
                                                file=file, sheet=sheet)
     split_titles = {header.texts[c] for c in split_from}
     issues += [i for i in col_issues if not (i.code == "COLUMN_EXTRA" and i.column in split_titles)]
-    _note_how(columns, header)
-    issues += _repeated_keys_disagree(columns, header, data, schema, file=file, sheet=sheet)
+    note_how(columns, header)
+    issues += repeated_keys_disagree(columns, header, data, schema, file=file, sheet=sheet)
     if source_rows and not any(c.field == "nama" for c in columns):
         issues.append(Issue("COLUMN_NAME_MISSING", schema.severity("COLUMN_NAME_MISSING"), file, sheet,
                             column="nama"))
@@ -627,139 +470,6 @@ def _is_end_marker(values: list) -> bool:
     first = next((v for v in values if not (type(v) is str and (not v or v.isspace()))), None)
     return type(first) is str and bool(_END_MARKER.match(first))
 
-
-# ---- recognition by content ---------------------------------------------------------
-
-
-def _recognise_by_content(header: _Header, text_cols: list[list], kind_cols: list[list], schema: Schema,
-                          label: Callable[[int], str], *, file: str, sheet: str) -> list[Issue]:
-    """Profile the columns and let content decide what titles could not (see :mod:`.content`)."""
-    issues = []
-    for c, m in sorted(header.matches.items()):
-        if m.field is None and m.rivals:
-            issues.append(_issue(schema, "COLUMN_AMBIGUOUS", file, sheet, header.texts[c] or label(c),
-                                 fields=", ".join(m.rivals)))
-    profiles = {c: content.profile_column(t, k, schema) for c, (t, k) in enumerate(zip(text_cols, kind_cols))
-                if t.count(None) < len(t) and header.matches.get(c, _UNSEEN).how != "ignored"}  # abaikan: never a field
-    titles = {c: (header.texts[c] if c < len(header.texts) else "") for c in profiles}
-    free = {c: t for c, t in titles.items() if c not in header.mapping}  # what content may still decide
-    rec = TitleRecogniser.for_schema(schema)
-    not_for = {c: rec.speaks_of(t) for c, t in free.items()}
-
-    def same_values(a: int, b: int) -> float:
-        pairs = [(x, y) for x, y in zip(text_cols[a], text_cols[b]) if x is not None and y is not None]
-        return sum(x.strip() == y.strip() for x, y in pairs) / (len(pairs) or 1)
-
-    near = {c: rec.overlaps(t) for c, t in free.items()}
-    untitled = {c for c, t in free.items() if not rec.words_of(t)}
-    for d in content.resolve(header.mapping, profiles, not_for, same_values, near, untitled):
-        title = titles.get(d.column) or label(d.column)
-        header.matches[d.column] = TitleMatch(d.field, d.codelist, round(d.evidence, 2), d.how)
-        params = {"header": title, "letter": label(d.column), "field": d.field or "", "pct": round(100 * d.evidence),
-                  "previous": d.previous or ""}
-        issues.append(_issue(schema, d.issue, file, sheet, title, **params))
-    return issues
-
-
-_UNSEEN = TitleMatch(None)
-
-
-def _issue(schema: Schema, code: str, file: str, sheet: str, column: str, **params) -> Issue:
-    return Issue(code, schema.severity(code), file, sheet, column=column, params=params)
-
-
-def _split_combined(header: _Header, text_cols: list[list], kind_cols: list[list], label: Callable[[int], str],
-                    schema: Schema, *, file: str, sheet: str):
-    """Split place+date of birth and RT/RW held in one cell into their fields (the original is kept).
-
-    Returns the column labeller (new columns are named by their source's letter), issues, and
-    the source columns split.
-    """
-    rec = TitleRecogniser.for_schema(schema)
-    mapped = {m[0] for m in header.mapping.values()}
-    letters: dict[int, str] = {}
-    issues: list[Issue] = []
-    split_from: list[int] = []
-    for c, (fld, _) in sorted(header.mapping.items()):
-        combo = _combined_kind(fld, text_cols[c], kind_cols[c], schema, rec)
-        if combo is None:
-            continue
-        splitter = content.split_place_date if combo == "tempat_tanggal_lahir" else content.split_rt_rw
-        parts = [splitter(t) for t in text_cols[c]]
-        targets = rec.combined_fields(combo)
-        title = header.texts[c] if c < len(header.texts) else ""
-        del header.mapping[c]
-        split_from.append(c)
-        for k, target in enumerate(targets):
-            if target in mapped and target != fld:
-                continue  # the sheet has its own column for it
-            texts = [p[k] for p in parts]
-            new = len(text_cols)
-            text_cols.append(texts)
-            kind_cols.append([None if t is None else "s" for t in texts])
-            while len(header.texts) < new:
-                header.texts.append("")
-            header.texts.append(f"{title or label(c)} [{schema.fields[target].label_id}]")
-            header.mapping[new] = (target, None)
-            header.matches[new] = TitleMatch(target, None, 1.0, "combined")
-            letters[new] = label(c)
-            mapped.add(target)
-        issues.append(_issue(schema, "COLUMN_SPLIT", file, sheet, title or label(c), header=title or label(c),
-                             fields=", ".join(targets)))
-    if not letters:
-        return label, issues, split_from
-    return (lambda i: letters.get(i) or label(i)), issues, split_from
-
-
-def _combined_kind(fld: str, texts: list, kinds: list, schema: Schema, rec: TitleRecogniser) -> str | None:
-    """The combined entry a column holds: by its title, or by content under a plain title."""
-    if rec.combined_fields(fld):
-        return fld
-    if fld in ("tempat_lahir", "tanggal_lahir", "rt", "rw"):
-        prof = content.profile_column(texts, kinds, schema)
-        if fld in ("tempat_lahir", "tanggal_lahir") and prof.fit("ttl") >= content.DECIDES:
-            return "tempat_tanggal_lahir"
-        if fld in ("rt", "rw") and prof.fit("rtrw") >= content.DECIDES:
-            return "rt_rw"
-    return None
-
-
-#: key fields a questionnaire repeats in several column groups: the copies must agree
-_REPEATED_KEYS = ("nik", "no_kk", "nama", "tanggal_lahir", "jenis_kelamin")
-_KEY_NOISE = re.compile(r"[\s'.\-/,]")
-
-
-def _repeated_keys_disagree(columns: list[SourceColumn], header: _Header, data: pl.DataFrame, schema: Schema,
-                            *, file: str, sheet: str) -> list[Issue]:
-    """One warning per row where a repeated key column holds another value than the column read
-    (``KEY_COLUMNS_DISAGREE``): a disagreement is reported, never settled by a silent pick."""
-    first = {c.field: c for c in columns if c.field in _REPEATED_KEYS}
-    issues = []
-    for col in columns:
-        mapped = header.mapping.get(col.index)
-        if col.field is not None or mapped is None or mapped[0] not in first:
-            continue
-        main = first[mapped[0]]
-        rows = data.select(
-            "source_row",
-            pl.col(main.key).str.replace_all(_KEY_NOISE.pattern, "").str.to_uppercase().alias("a"),
-            pl.col(col.key).str.replace_all(_KEY_NOISE.pattern, "").str.to_uppercase().alias("b"),
-        ).filter(pl.col("a").is_not_null() & pl.col("b").is_not_null() & (pl.col("a") != pl.col("b")))
-        for row in rows["source_row"].to_list():
-            issues.append(Issue("KEY_COLUMNS_DISAGREE", schema.severity("KEY_COLUMNS_DISAGREE"), file, sheet,
-                                row=row, column=f"{col.header} ({col.letter})",
-                                params={"field": mapped[0], "first": main.letter, "other": col.letter}))
-    return issues
-
-
-def _note_how(columns: list[SourceColumn], header: _Header) -> None:
-    """Remember on each column how its field was recognised (for ``slrt inspect``)."""
-    for col in columns:
-        m = header.matches.get(col.index)
-        if col.field and m is not None:
-            col.how, col.confidence = m.how or "alias", m.confidence
-        elif m is not None and m.how == "ignored":
-            col.how, col.confidence = "ignored", m.confidence
 
 
 def _skip_issues(schema: Schema, file: str, sheet: str, blank: list[int], notes: list[int],
@@ -819,105 +529,3 @@ def _unique_key(key: str, used: set[str], counters: dict[str, int] | None = None
     if counters is not None:
         counters[key] = n + 1
     return f"{key}#{n}"
-
-
-# ---- bounds and merged data cells (issue 14) -----------------------------------------
-
-#: Columns read to the right of the last recognised column; the rest of a wider sheet is
-#: reported once (COLUMNS_BEYOND_LIMIT) and not carried, so that a sheet's cost stays
-#: linear in its size and its outputs bounded (a 16,384-column sheet, a 50,000-field line).
-COLUMNS_PAST_LAST_FIELD = 500
-
-
-def _blank_value(v: object) -> bool:
-    return v is None or (type(v) is str and (not v or v.isspace()))
-
-
-class _DataGuard:
-    """Bounds the width of the data rows and fills vertically merged data cells down.
-
-    * Width: only columns up to ``columns_past`` right of the last recognised column are kept
-      (the header texts too); where cut columns held something is remembered for one issue.
-    * Merged cells: a merged range lying wholly below the header and spanning several rows
-      gives its top-left value to the first column of the range in its other rows, as Excel
-      shows it (the other columns of a block stay empty, as in its top row). Rows that hold
-      nothing else stay blank. Each filled column gets one CELLS_MERGED_FILLED issue.
-    """
-
-    def __init__(self, header: _Header, grid: Grid, columns_past: int) -> None:
-        self.header = header
-        self.label = grid.label
-        self.cap = max(header.mapping, default=-1) + 1 + max(columns_past, 0)
-        self.cut_first: int | None = None  # first and last cut column holding something
-        self.cut_last = -1
-        self.cut_rows = 0
-        self.past = columns_past
-        tail = header.texts[self.cap:]
-        if tail:
-            self._note_cut(tail)  # header rows count among the rows holding something
-            header.texts = header.texts[: self.cap]
-        last_header_row = header.rows[-1] if header.rows else 0
-        self.merges = sorted(
-            (r0, r1, c0) for r0, r1, c0, _c1 in (grid.merges or ())
-            if r0 > last_header_row and r1 > r0 and 0 <= c0 < self.cap
-        )
-        self.filled: dict[int, list[int]] = {}
-
-    def _note_cut(self, tail: list) -> None:
-        first = next((i for i, v in enumerate(tail) if not _blank_value(v)), None)
-        if first is None:
-            return
-        last = next(i for i in range(len(tail) - 1, -1, -1) if not _blank_value(tail[i]))
-        first, last = first + self.cap, last + self.cap
-        self.cut_first = first if self.cut_first is None else min(self.cut_first, first)
-        self.cut_last = max(self.cut_last, last)
-        self.cut_rows += 1
-
-    def rows(self, rows: Iterable[tuple[int, list]]) -> Iterator[tuple[int, list]]:
-        cap = self.cap
-        merges, m = self.merges, 0
-        active: list[tuple[int, int, object]] = []  # (last row, column, top-left value)
-        for number, values in rows:
-            if len(values) > cap:
-                tail = values[cap:]
-                if tail.count("") != len(tail):
-                    self._note_cut(tail)
-                values = values[:cap]
-            if m < len(merges) or active:
-                while m < len(merges) and merges[m][0] <= number:
-                    r0, r1, c0 = merges[m]
-                    m += 1
-                    top = values[c0] if r0 == number and c0 < len(values) else None
-                    if top is not None and not _blank_value(top):
-                        active.append((r1, c0, top))
-                if active:
-                    active = [a for a in active if a[0] >= number]
-                    blank = is_blank_values(values)
-                    for _r1, c0, top in active:
-                        if not blank and c0 < len(values) and _blank_value(values[c0]):
-                            values[c0] = top
-                            self.filled.setdefault(c0, []).append(number)
-                    # the merge's own first row is in ``active`` too: its cell holds ``top``, nothing filled
-            yield number, values
-
-    def report(self, res: GridResult, schema: Schema, *, file: str, sheet: str) -> None:
-        if res.table is None:
-            return
-        issues = res.table.issues
-        if self.cut_first is not None:
-            last_field = self.label(self.cap - 1 - self.past) if self.cap - self.past > 0 else ""
-            issues.append(Issue("COLUMNS_BEYOND_LIMIT", schema.severity("COLUMNS_BEYOND_LIMIT"), file, sheet,
-                                column=self.label(self.cut_first),
-                                params={"first": self.label(self.cut_first), "last": self.label(self.cut_last),
-                                        "limit": self.past, "after": last_field, "rows": self.cut_rows}))
-        if self.filled:
-            kept = set(res.table.data["source_row"].to_list())
-            for c0, numbers in sorted(self.filled.items()):
-                numbers = [n for n in numbers if n in kept]
-                if not numbers:
-                    continue
-                head = self.header.texts[c0] if c0 < len(self.header.texts) else ""
-                column = f"{head} ({self.label(c0)})" if head else self.label(c0)
-                issues.append(Issue("CELLS_MERGED_FILLED", schema.severity("CELLS_MERGED_FILLED"), file, sheet,
-                                    column=head or self.label(c0),
-                                    params={"column": column, "count": len(numbers), "rows": compact_rows(numbers)}))
