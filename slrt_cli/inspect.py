@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from slrt_cli.io.mapping import ColumnMapping, as_mapping
-from slrt_cli.io.readers import ReadLimits, collect_inputs, read_file
+from slrt_cli.io.discover import collect_inputs
+from slrt_cli.io.readers import ReadLimits, read_file
 from slrt_cli.io.titles import IGNORE, TitleRecogniser
 from slrt_cli.model import FileResult, Issue, SheetTable, SourceColumn
 from slrt_cli.privacy import mask_id, scrub

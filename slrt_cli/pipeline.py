@@ -29,7 +29,8 @@ from slrt_cli.invariants import check_reconciliation
 from slrt_cli.io import readers
 from slrt_cli.io.decisions import read_decisions
 from slrt_cli.io.mapping import ColumnMapping, as_mapping
-from slrt_cli.io.readers import Exclusion, ReadLimits, collect_inputs
+from slrt_cli.io.discover import Exclusion, collect_inputs
+from slrt_cli.io.readers import ReadLimits
 from slrt_cli.io.register import RegisterRead, read_register_checked
 from slrt_cli.lock import output_lock
 from slrt_cli.model import (
