@@ -91,7 +91,7 @@ def test_disk_full_in_the_fix_file_writer(previous, monkeypatch):
     def full(prepared):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("slrt_cli.pipeline.write_prepared", full)
+    monkeypatch.setattr("slrt_cli.outputs.write_prepared", full)
     res = validate(out)
     assert res.exit_code == 3, res.output
     assert "disk penuh" in res.stderr and str(out) in res.stderr
