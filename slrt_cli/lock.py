@@ -21,7 +21,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from filelock import FileLock, Timeout, UnixFileLock
+import warnings
+
+with warnings.catch_warnings():  # without fcntl filelock warns that only its soft lock exists: that is
+    warnings.simplefilter("ignore", UserWarning)  # the documented fallback, not news for an operator
+    from filelock import FileLock, Timeout, UnixFileLock
 
 from slrt_cli.errors import EXIT_USAGE, SlrtError, os_failure
 
