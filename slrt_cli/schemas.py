@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 _HEADER_JUNK = re.compile(r"[\s_./\-]+")
+_AROUND_MARK = re.compile(r"\s*([-/])\s*")  # "LAKI - LAKI" is LAKI-LAKI, "ISTRI / SUAMI" ISTRI/SUAMI
 
 
 def schemas_dir() -> Path:
@@ -39,10 +40,16 @@ def header_key(text: object) -> str:
 
 
 def value_key(text: object) -> str:
-    """Normalise a coded value for lookup: upper case, inner spaces collapsed, ends trimmed."""
+    """Normalise a coded value for lookup: upper case, inner spaces collapsed (none around ``-`` and
+    ``/``), ends trimmed.
+
+    Example:
+        >>> value_key(" laki - laki ") == value_key("LAKI-LAKI")
+        True
+    """
     if text is None:
         return ""
-    return " ".join(str(text).upper().split())
+    return _AROUND_MARK.sub(r"\1", " ".join(str(text).upper().split()))
 
 
 @dataclass(frozen=True)

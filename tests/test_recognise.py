@@ -369,3 +369,19 @@ def test_questionnaire_header_with_group_titles_and_repeated_keys(tmp_path):
     assert disagree["row"].to_list() == [5]
     assert json.loads(disagree["params"][0]) == {"field": "nik", "first": "B", "other": "D"}
     assert NIK_C not in disagree["value"].to_list() and NIK_C not in disagree["params"][0]
+
+
+def test_rows_above_the_first_nik_of_an_untitled_sheet_are_data(tmp_path):
+    """A person without a NIK heads the list: the header is the item-number row, not that person."""
+    serial = lambda d: (d - dt.date(1899, 12, 30)).days  # noqa: E731
+    path = _write_xlsx(tmp_path / "tanpa_nik.xlsx", {"BLOK IV": [
+        ["BLOK IV. KETERANGAN ANGGOTA"],
+        ["(401)", "(402)", "(403)", "(404)"],
+        [1, "", "SITI CONTOH", serial(dt.date(1990, 8, 5))],
+        [2, NIK_B, "BUDI CONTOH", serial(dt.date(1985, 8, 15))],
+        [3, NIK_C, "ANAK CONTOH", serial(dt.date(2015, 12, 10))],
+    ]})
+    rows = _rows(validate([path], today=TODAY))
+    assert rows["source_row"].to_list() == [3, 4, 5]
+    assert rows["nama"].to_list() == ["SITI CONTOH", "BUDI CONTOH", "ANAK CONTOH"]
+    assert rows["status"][0] != "rejected"  # no NIK, but a name and a birth date

@@ -309,6 +309,9 @@ def resolve(mapping: dict[int, tuple[str, str | None]], profiles: dict[int, Colu
         if not fits:
             continue
         share, col = fits[0]
+        if fld == "nama":  # several name columns (the mother's, the head's): the person's own comes first
+            col, share = min(((c, f) for f, c in fits if f >= share - 0.1 and is_near[c] == is_near[col]),
+                             key=lambda x: x[0])
         mapping[col] = (fld, None)
         mapped.add(fld)
         decisions.append(Decision(col, fld, None, "content", share, "COLUMN_BY_CONTENT"))

@@ -192,22 +192,27 @@ def _holds_identifier(texts: list) -> bool:
     return any(t is not None and _ID_LIKE.match(t) for t in texts)
 
 
+_NUMBER_LIKE = re.compile(r"^\s*[\d.,/\-]+\s*$")
+
+
 def _header_by_content(buffer: list[Row], scan: int) -> _Header | None:
-    """A header no title names (questionnaire item numbers ``401 402 …``): the row above the first
-    row holding a 16-digit identifier. Its columns are then recognised by content only, and the
+    """A header no title names (questionnaire item numbers ``401 402 …``): above the first row
+    holding a 16-digit identifier, the nearest row of item numbers; else the nearest row without
+    a number in it (data rows above the first NIK — a person without one — hold a No, an RT, a
+    date); else the row just above. Its columns are then recognised by content only, and the
     sheet is kept only when content finds an identity field (see :func:`_read_data`)."""
     nonblank = [i for i, r in enumerate(buffer) if not _is_blank(r[1])][:scan]
-    for k, i in enumerate(nonblank):
-        texts = buffer[i][1]
-        if any(t is not None and _ID_LIKE.match(t) for t in texts):
-            if k == 0:
-                return None
-            j = nonblank[k - 1]
-            above = buffer[j][1]
-            if sum(t is not None for t in above) < 2 or any(t is not None and _ID_LIKE.match(t) for t in above):
-                return None
-            return _Header((buffer[j][0],), [_clean(t) for t in above], {}, j, {}, by_content=True)
-    return None
+    first = next((k for k, i in enumerate(nonblank) if _holds_identifier(buffer[i][1])), None)
+    if not first:
+        return None
+    above = [i for i in reversed(nonblank[max(0, first - 6):first])
+             if sum(t is not None for t in buffer[i][1]) >= 2 and not _holds_identifier(buffer[i][1])]
+    if not above:
+        return None
+    pick = (next((i for i in above if is_numbering_row(buffer[i][1])), None)
+            or next((i for i in above if not any(t is not None and _NUMBER_LIKE.match(t) for t in buffer[i][1])), None)
+            or above[0])
+    return _Header((buffer[pick][0],), [_clean(t) for t in buffer[pick][1]], {}, pick, {}, by_content=True)
 
 
 def _find_header(buffer: list[Row], schema: Schema, merges: list[Merge] | None, scan: int) -> _Header | None:
