@@ -40,6 +40,8 @@ T = TypeVar("T")
 MARKER = "summary.json"  # a folder holding this file is an slrt output folder
 _STAGE_PREFIX = ".slrt-staging-"
 _OLD_PREFIX = ".slrt-old-"
+#: what the names of the folders slrt makes beside an output folder start with (staging, parked)
+STAGING_PREFIXES = (_STAGE_PREFIX, _OLD_PREFIX)
 _LEFTOVER = re.compile(r"^(\.slrt-staging-|\.slrt-old-)([0-9a-f]{8})-(.+)$")
 DIR_MODE = 0o700
 FILE_MODE = 0o600

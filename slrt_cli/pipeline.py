@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from slrt_cli import export
-from slrt_cli.atomic import _OLD_PREFIX, _STAGE_PREFIX, atomic_write, check_target, staged_dir
+from slrt_cli.atomic import STAGING_PREFIXES, atomic_write, check_target, staged_dir
 from slrt_cli.errors import InputError, UsageError
 from slrt_cli.executor import Pool, worth_workers
 from slrt_cli.ingest import init_worker, read_and_normalise
@@ -75,8 +75,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("slrt.pipeline")
 
-#: name prefixes of an output folder's staging folders (:mod:`slrt_cli.atomic`), never inputs
-STAGING_PREFIXES = (_STAGE_PREFIX, _OLD_PREFIX)
 
 #: modules validation needs, and those matching and the reports need: imported in a thread while
 #: the register loads (polars leaves the GIL free then), a second of imports off the way; the
@@ -177,7 +175,8 @@ def exclusions(
     found = []
     if out is not None:
         out = Path(out)
-        found.append(Exclusion(out, "INPUT_OUTPUT_EXCLUDED", tuple(f"{p}{out.name}-" for p in STAGING_PREFIXES)))
+        # beside it, the staging and parked folders of any slrt run (``.slrt-staging-<token>-<name>``)
+        found.append(Exclusion(out, "INPUT_OUTPUT_EXCLUDED", STAGING_PREFIXES))
     if state or out is not None:
         found.append(Exclusion(Path(state) if state else default_state_dir(Path(out)), "INPUT_STATE_EXCLUDED"))
     found += [Exclusion(Path(r), "INPUT_REGISTER_EXCLUDED") for r in register]

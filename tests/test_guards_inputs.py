@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import NIK_HEAD, build_messy_folder
-from slrt_cli import pipeline
+from slrt_cli import atomic, pipeline
 from slrt_cli.cli import app
 from slrt_cli.errors import EXIT_INTERNAL, InputError
 from slrt_cli.invariants import InvariantError, check_reconciliation
@@ -138,12 +138,15 @@ def test_excluded_paths_are_announced_even_before_they_exist(tmp_path):
     assert sorted((i.code, i.file, i.severity) for i in issues) == [
         ("INPUT_OUTPUT_EXCLUDED", "hasil", "info"), ("INPUT_REGISTER_EXCLUDED", "desa2.csv", "info"),
         ("INPUT_STATE_EXCLUDED", "hasil.state", "info")]
-    # a staging folder of that output folder, named as an input, is never read either
-    stage = inbox / ".slrt-staging-hasil-123-abc"
-    stage.mkdir()
-    shutil.copy(inbox / "desa2.csv", stage / "x.csv")
-    files, _ = collect_inputs([stage], exclude)
-    assert files == []
+    # the staging and parked folders slrt makes beside the output (named as atomic names them),
+    # named as inputs or met in the folder, are never read either
+    for made in (atomic._new_stage(inbox / "hasil"), inbox / f"{atomic.STAGING_PREFIXES[1]}0a1b2c3d-hasil"):
+        made.mkdir(exist_ok=True)
+        shutil.copy(inbox / "desa2.csv", made / "x.csv")
+        files, _ = collect_inputs([made], exclude)
+        assert files == []
+    files, _ = collect_inputs([inbox], exclude)
+    assert [name for _, name in files] == ["desa_contoh.xlsx", "fake.xls"]
 
 
 def test_a_hidden_or_unreadable_exclusion_is_not_announced(tmp_path):
