@@ -20,7 +20,7 @@ from slrt_cli import atomic, pipeline
 from slrt_cli.cli import app
 from slrt_cli.errors import EXIT_INTERNAL, InputError
 from slrt_cli.invariants import InvariantError, check_reconciliation
-from slrt_cli.io.readers import Exclusion, collect_inputs, displayable_name
+from slrt_cli.io.discover import Exclusion, collect_inputs, displayable_name
 from slrt_cli.io.register import read_register_checked
 from slrt_cli.report.fixfiles import MAX_NAME_BYTES, fix_file_name, fix_file_targets
 from slrt_cli.schemas import load_schema

@@ -15,7 +15,8 @@ from conftest import KK, NIK_CHILD, NIK_HEAD, NIK_SPOUSE
 from slrt_cli import pipeline
 from slrt_cli.cli import app
 from slrt_cli.io import readers
-from slrt_cli.io.layout import COLUMNS_PAST_LAST_FIELD, _unique_key
+from slrt_cli.io.guard import COLUMNS_PAST_LAST_FIELD
+from slrt_cli.io.layout import _unique_key
 from slrt_cli.io.readers import ReadLimits, read_file
 from slrt_cli.schemas import load_schema
 

@@ -18,8 +18,10 @@ from hypothesis import strategies as st
 
 from slrt_cli.errors import UsageError
 from slrt_cli.io import readers
-from slrt_cli.io.layout import column_letter, compact_rows, convert_row, is_numbering_row, number_text
-from slrt_cli.io.readers import ReadLimits, collect_inputs, read_file
+from slrt_cli.io.cells import column_letter, compact_rows, convert_row, number_text
+from slrt_cli.io.layout import is_numbering_row
+from slrt_cli.io.discover import ALLOWED_EXTENSIONS, collect_inputs
+from slrt_cli.io.readers import ReadLimits, read_file
 from slrt_cli.io.sniff import cfb_stream_names, decode_text, sniff_delimiter
 from slrt_cli.model import FileResult, SheetTable
 from slrt_cli.schemas import load_schema
@@ -602,7 +604,7 @@ def test_collect_inputs(tmp_path):
 def test_corpus_never_crashes(schema):
     seen = 0
     for path in sorted(CORPUS.iterdir()):
-        if path.suffix.lower() not in readers.ALLOWED_EXTENSIONS:
+        if path.suffix.lower() not in ALLOWED_EXTENSIONS:
             continue
         res = read_file(path, path.name, schema)
         seen += 1

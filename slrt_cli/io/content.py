@@ -22,7 +22,7 @@ from itertools import islice
 from dataclasses import dataclass
 
 from slrt_cli.normalise_values import parse_date
-from slrt_cli.schemas import Schema, value_key
+from slrt_cli.schemas import Schema
 
 #: values profiled per column (the first non-empty ones, in sheet order)
 SAMPLE = 100

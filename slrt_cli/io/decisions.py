@@ -8,7 +8,7 @@ import polars as pl
 import python_calamine as calamine
 
 from slrt_cli.errors import InputError
-from slrt_cli.io.layout import number_text
+from slrt_cli.io.cells import number_text
 
 REQUIRED = ("source_file", "source_sheet", "source_row", "person_id", "keputusan")
 

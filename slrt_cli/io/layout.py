@@ -18,15 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from slrt_cli.io.cells import (  # noqa: F401 -- re-exported: the readers and tests use them from here
-    ERROR_LITERALS,
-    column_letter,
-    compact_rows,
-    convert_column,
-    convert_row,
-    is_blank_values,
-    number_text,
-)
+from slrt_cli.io.cells import compact_rows, convert_column, convert_row, is_blank_values
 from slrt_cli.io.guard import COLUMNS_PAST_LAST_FIELD, DataGuard
 from slrt_cli.io.recognise import note_how, recognise_by_content, repeated_keys_disagree, split_combined
 from slrt_cli.io.titles import TitleMatch, TitleRecogniser
@@ -220,21 +212,19 @@ def _find_header(buffer: list[Row], schema: Schema, merges: list[Merge] | None, 
     identity = set(schema.identity_fields)
     best: _Header | None = None
     nonblank = [i for i, r in enumerate(buffer) if not _is_blank(r[1])][:scan]
-    best_fields: set[str] = set()
     fallback: _Header | None = None  # titles of several fields but none that identifies a person
     for i in nonblank:
         if best is not None and _holds_identifier(buffer[i][1]):
             break  # the data has begun under the header found
         headers, mapping, matches = _single_header(buffer[i][1], schema, buffer[i][2])
         found = _header_fields(mapping, schema)
-        if len(found) >= 2 and found & identity and (best is None or len(found) > len(best_fields)):
+        better = best is None or len(found) > len(_header_fields(best.mapping, schema))
+        if len(found) >= 2 and found & identity and better:
             best = _Header((buffer[i][0],), headers, mapping, i, matches)
-            best_fields = found
         elif len(found) >= 3 and not found & identity and (fallback is None or len(found) > len(fallback.fields)):
             fallback = _Header((buffer[i][0],), headers, mapping, i, matches, by_content=True)
     if best is None:
         return fallback  # the identity columns may be titled by item numbers: content must find them
-    best_fields = best.fields  # a combined title counts once: "TEMPAT/TGL LAHIR" over TEMPAT | TANGGAL
     h = best.last_index
     options = []
     if h + 1 < len(buffer) and buffer[h + 1][0] == buffer[h][0] + 1:
@@ -249,11 +239,10 @@ def _find_header(buffer: list[Row], schema: Schema, merges: list[Merge] | None, 
             continue
         headers, mapping, matches = _combine(buffer[up_i], buffer[low_i], merges, schema)
         found = {m[0] for m in mapping.values()}
-        # a title continued on the next line ("Jenis" / "Kelamin") has no blank cell above it:
-        # taken when the two lines together name more fields
-        if len(found) > len(best_fields) and _header_fields(mapping, schema) & identity:
+        # taken when the two lines together name more fields ("Jenis" / "Kelamin" too, which has no
+        # blank cell above it); a combined title counts once: "TEMPAT/TGL LAHIR" over TEMPAT | TANGGAL
+        if len(found) > len(best.fields) and _header_fields(mapping, schema) & identity:
             best = _Header((buffer[up_i][0], buffer[low_i][0]), headers, mapping, low_i, matches)
-            best_fields = found
     if len(best.rows) == 1:  # a title merged over several columns names a group, not a column
         for c in _group_titles(best.rows[0], merges) & set(best.mapping):
             del best.mapping[c]

@@ -30,15 +30,9 @@ from pathlib import Path
 
 import python_calamine as calamine
 
-from slrt_cli.io.discover import (  # noqa: F401 -- the inputs of a batch, offered here as before
-    ALLOWED_EXTENSIONS,
-    Exclusion,
-    collect_inputs,
-    displayable_name,
-    slrt_file,
-    slrt_folder,
-)
-from slrt_cli.io.layout import COLUMNS_PAST_LAST_FIELD, Grid, GridResult, Merge, column_letter, read_grid
+from slrt_cli.io.cells import column_letter
+from slrt_cli.io.guard import COLUMNS_PAST_LAST_FIELD
+from slrt_cli.io.layout import Grid, GridResult, Merge, read_grid
 from slrt_cli.io.mapping import ColumnMapping
 from slrt_cli.io.sniff import decode_text, sniff_delimiter, sniff_format, zip_totals
 from slrt_cli.model import FileResult, Issue

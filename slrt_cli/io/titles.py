@@ -170,6 +170,7 @@ class TitleRecogniser:
             if len(k) >= 3:
                 self._skeletons.setdefault(_skeleton(k), set()).add(k)
         self._seen: dict[str, TitleMatch] = {}
+        self._words: dict[tuple, tuple[str, ...]] = {}
 
     @classmethod
     def for_schema(cls, schema: Schema) -> TitleRecogniser:
@@ -186,8 +187,9 @@ class TitleRecogniser:
             return NO_MATCH
         found = self._seen.get(title)
         if found is None:
-            if len(self._seen) > 50_000:  # header scans see data cells too: keep the cache bounded
+            if len(self._seen) > 50_000:  # header scans see data cells too: keep the caches bounded
                 self._seen.clear()
+                self._words.clear()
             found = self._seen[title] = self._recognise(title)
         return found
 
@@ -217,8 +219,12 @@ class TitleRecogniser:
             >>> TitleRecogniser.for_schema(load_schema()).words_of("f_nama_lengkp_art (6)")
             ('nama', 'lengkap', 'art')
         """
-        words = title_words(title, self.vocabulary, expand=self._known_like, **options)
-        return tuple(w for w in words if len(w) > 1)
+        key = (title, tuple(sorted(options.items())))
+        words = self._words.get(key)
+        if words is None:  # the same title is asked about by recognise, speaks_of and overlaps
+            found = title_words(title, self.vocabulary, expand=self._known_like, **options)
+            words = self._words[key] = tuple(w for w in found if len(w) > 1)
+        return words
 
     def _known_like(self, word: str) -> str:
         if len(word) < 3 or word in self._known:
