@@ -181,7 +181,7 @@ def _is_file_error(exc: BaseException) -> bool:
 
 def _read_into(result: FileResult, schema: Schema, limits: ReadLimits) -> None:
     path = result.path
-    result.size, result.sha256 = _size_and_hash(path)  # also for refused files (duplicate check)
+    result.size, result.sha256 = size_and_hash(path)  # also for refused files (duplicate check)
     if result.size > limits.max_file_bytes:
         raise _Refused("FILE_TOO_LARGE", detail=_bytes_text(result.size), limit=_bytes_text(limits.max_file_bytes))
     with path.open("rb") as fh:
@@ -202,7 +202,8 @@ def _refuse(result: FileResult, schema: Schema, code: str, params: dict) -> None
     result.issues.append(Issue(code, schema.severity(code), result.file, params=dict(params)))
 
 
-def _size_and_hash(path: Path) -> tuple[int, str]:
+def size_and_hash(path: Path) -> tuple[int, str]:
+    """Size in bytes and SHA-256 of a file, read in 1 MiB chunks."""
     digest = hashlib.sha256()
     size = 0
     with path.open("rb") as fh:

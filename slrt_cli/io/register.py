@@ -24,7 +24,7 @@ from pathlib import Path
 import polars as pl
 
 from slrt_cli.errors import InputError
-from slrt_cli.io.readers import read_file
+from slrt_cli.io.readers import read_file, size_and_hash
 from slrt_cli.io.sniff import decode_text, sniff_delimiter
 from slrt_cli.model import Issue, SheetTable, SourceColumn
 from slrt_cli.privacy import mask_id, scrub
@@ -97,15 +97,11 @@ def _candidates(paths: list[Path]) -> list[RegisterFile]:
 
 
 def _checksum(path: Path, name: str, named: bool) -> RegisterFile:
-    digest, size = hashlib.sha256(), 0
     try:
-        with path.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-                size += len(chunk)
+        size, digest = size_and_hash(path)
     except OSError as exc:
         raise InputError("error_register_unreadable", file=name, detail=exc.strerror or type(exc).__name__) from exc
-    return RegisterFile(name, path, digest.hexdigest(), size, named=named)
+    return RegisterFile(name, path, digest, size, named=named)
 
 
 def read_register(paths: list[Path], schema: Schema) -> SheetTable:
