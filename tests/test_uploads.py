@@ -18,7 +18,8 @@ from slrt_cli.errors import InputError, UsageError
 from slrt_cli.pipeline import load_register, run
 from slrt_cli.reconcile import Reconciliation
 from slrt_cli.schemas import load_schema
-from slrt_cli.uploads import KINDS, NO_REGION, layouts_dir, load_layouts, write_uploads
+from slrt_cli.upload_layouts import KINDS, layouts_dir, load_layouts
+from slrt_cli.uploads import NO_REGION, write_uploads
 
 REPO = Path(__file__).resolve().parent.parent
 DESA = REPO / "sample_data" / "desa"
