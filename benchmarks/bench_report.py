@@ -2,7 +2,7 @@
 
     python benchmarks/bench_report.py [--source auto|bench|sample] [--rows 100000] [--runs 3] [--check]
 
-The result to report on (a :class:`slrt_cli.pipeline.RunReport`) comes from:
+The result to report on (a :class:`slrt_cli.runs.RunReport`) comes from:
 
 - ``bench``: the real pipeline run on the validate benchmark's data
   (``benchmarks/_data/validate/``: 100 village files, 100,000 rows, a 1,000,000-person

@@ -20,7 +20,8 @@ __all__ = ["validate", "run", "match_rows", "ValidationReport", "RunReport", "Sl
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load on first use
     from slrt_cli.errors import SlrtError
     from slrt_cli.model import ValidationReport
-    from slrt_cli.pipeline import RunReport, match_rows, run, validate
+    from slrt_cli.pipeline import match_rows, run, validate
+    from slrt_cli.runs import RunReport
 
 #: public name -> the module that defines it. No sub-module of slrt_cli may share one of these
 #: names: importing it would set the package attribute and hide the function (tests/test_public_api.py).
@@ -28,7 +29,7 @@ _LAZY = {
     "validate": "slrt_cli.pipeline",
     "run": "slrt_cli.pipeline",
     "match_rows": "slrt_cli.pipeline",
-    "RunReport": "slrt_cli.pipeline",
+    "RunReport": "slrt_cli.runs",
     "ValidationReport": "slrt_cli.model",
     "SlrtError": "slrt_cli.errors",
 }

@@ -276,17 +276,31 @@ _START_BLOCKED = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if
 @contextmanager
 def _no_ctrl_c() -> Iterator[None]:
     """Ctrl-C, SIGTERM and SIGHUP held back while a worker is started: slrt gets them as soon as the
-    worker is up; the worker inherits the block and, once it ignores SIGINT (:func:`_worker_init`),
-    unblocks them, so that a stop while it starts up is neither lost nor printed as a traceback."""
+    worker is up, so that a stop then never cuts the hand-over of the worker's start-up data (the
+    half-started worker would print a traceback).
+
+    Two layers: in slrt's main thread the handlers only note the signal meanwhile (a signal may
+    reach another thread of slrt's, and Python then runs the handler in the main thread, in the
+    middle of the hand-over: blocking it in one thread is not enough); and the signals are blocked,
+    which the worker inherits until :func:`_worker_init` has set it up (POSIX).
+    """
+    noted: list[int] = []
+    saved = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in _START_BLOCKED:
+            if signal.getsignal(signum) is not None:  # None: set outside Python, left alone
+                saved[signum] = signal.signal(signum, lambda n, _frame: noted.append(n))
     block = getattr(signal, "pthread_sigmask", None)
-    if block is None:
-        yield
-        return
-    old = block(signal.SIG_BLOCK, _START_BLOCKED)
+    old = block(signal.SIG_BLOCK, _START_BLOCKED) if block else None
     try:
         yield
     finally:
-        block(signal.SIG_SETMASK, old)
+        if block:
+            block(signal.SIG_SETMASK, old)
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(noted):
+            signal.raise_signal(signum)  # now handled as usual (Terminated, KeyboardInterrupt)
 
 
 def _worker_init(initializer: Callable[..., None] | None, initargs: tuple) -> None:

@@ -23,7 +23,7 @@ from slrt_cli.report.fixfiles import prepare_fix_files, write_prepared
 from slrt_cli.schemas import Schema
 
 if TYPE_CHECKING:
-    from slrt_cli.pipeline import RunReport
+    from slrt_cli.runs import RunReport
     from slrt_cli.reconcile import Reconciliation
 
 log = logging.getLogger("slrt.pipeline")

@@ -61,7 +61,7 @@ _NOT_FROM_REGISTER = ("status_verivali", "alasan")
 def upload_frames(result: Any, layouts: dict[str, Layout], schema: Schema, period: str = "") -> dict[str, pl.DataFrame]:
     """The rows of each file kind, with every source column a layout may name (before formatting).
 
-    ``result`` is a :class:`slrt_cli.pipeline.RunReport` (``rows``, ``reconciliation``,
+    ``result`` is a :class:`slrt_cli.runs.RunReport` (``rows``, ``reconciliation``,
     optionally ``register``: the normalised register, used for the register's own
     identity values of deactivated and corrected persons).
 
@@ -356,7 +356,7 @@ def write_uploads(
 
     Args:
         folder: the ``kirim`` folder (created or replaced).
-        result: a :class:`slrt_cli.pipeline.RunReport`.
+        result: a :class:`slrt_cli.runs.RunReport`.
         period: the month the files are for, e.g. ``"2025-10"`` (written in the manifest).
         settings: the run's settings (written in the manifest; must be JSON-able, paths are turned into text).
         split_desa: one folder per desa inside each kabupaten folder instead of one file set per kabupaten.

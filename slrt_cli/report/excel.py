@@ -113,7 +113,7 @@ class Month:
 
 
 def month_view(result, *, full_ids: bool = False) -> Month:
-    """Shape a :class:`~slrt_cli.pipeline.RunReport` for the reports.
+    """Shape a :class:`~slrt_cli.runs.RunReport` for the reports.
 
     Identifiers are masked unless ``full_ids`` (village rows come unmasked from
     ``result.rows``; register persons not found keep the masking of the run).
@@ -281,7 +281,7 @@ def write_workbook(
 
     Args:
         path: the .xlsx file to write (replaced if it exists).
-        result: a :class:`~slrt_cli.pipeline.RunReport` (from ``run``).
+        result: a :class:`~slrt_cli.runs.RunReport` (from ``run``).
         lang: "id" (Bahasa Indonesia, default) or "en" for sheet names, titles and messages.
         full_ids: write full NIK/No KK; None (default) follows the run (``result.full_ids``),
             which masks them (``320101******0001``) unless full identifiers were requested.

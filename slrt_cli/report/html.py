@@ -183,7 +183,7 @@ def write_html(
 
     Args:
         path: the .html file to write (replaced if it exists).
-        result: a :class:`~slrt_cli.pipeline.RunReport` (from ``run``).
+        result: a :class:`~slrt_cli.runs.RunReport` (from ``run``).
         lang: "id" (default) or "en".
         period: the month reported (default: ``result.period`` in words, else the run date's month).
         run_date: date shown in the header (default: today).

@@ -31,7 +31,7 @@ def report_command(
 
 @handle_errors
 def _report(*, folder: Path, common: Common) -> None:
-    from slrt_cli.pipeline import write_reports
+    from slrt_cli.runs import write_reports
 
     written = write_reports(folder, lang=common.lang)
     if common.json:
