@@ -233,7 +233,7 @@ class TitleRecogniser:
             return self._guessed[word]
         same_initial = self._by_initial.get(word[0], ())
         hits = {k for k in same_initial if len(k) >= len(word) and k.startswith(word)}
-        hits |= self._skeletons.get(_skeleton(word), set())
+        hits |= {k for k in self._skeletons.get(_skeleton(word), ()) if len(k) >= len(word)}  # shortened, not lengthened
         if not hits:  # "lkp" for lengkap: the letters of one known word, in order, from its first
             hits = {k for k in same_initial if len(k) > len(word) and _in_order(word, k)}
         self._guessed[word] = hits.pop() if len(hits) == 1 else word
