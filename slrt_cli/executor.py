@@ -28,7 +28,7 @@ import threading
 import time
 import types
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from multiprocessing.context import SpawnContext, SpawnProcess
@@ -158,17 +158,25 @@ class Pool:
             for i in range(n):
                 here(i)
         else:
-            futures: list[Future | None] = [self._executor.submit(fn, item) for item, _ in items]
-            extra = meanwhile() if meanwhile else None
-            for i in reversed(range(n)):  # the workers go forward: what they have not started is done here
-                if not futures[i].cancel():  # running or done: so is everything before it
-                    break
-                futures[i] = None
-                here(i)
-            for i, future in enumerate(futures):
-                if future is None:
-                    continue
+            split = _Split(n)
+            futures: list[Future | None] = [None] * n
+            feeder = threading.Thread(target=_feed, args=(self._executor, self.workers, fn, items, split, futures),
+                                      name="slrt-feeder", daemon=True)
+            feeder.start()
+            mine: list[int] = []
+            try:
+                extra = meanwhile() if meanwhile else None
+                while (i := split.take_back()) is not None:  # the workers go forward: this process comes back
+                    mine.append(i)
+                    here(i)
+            finally:
+                split.close()
+                feeder.join()
+            for i in set(range(n)).difference(mine):
+                future = futures[i]
                 try:
+                    if future is None:  # taken by the feeder as the pool broke: never handed over
+                        raise BrokenProcessPool
                     results[i] = future.result()
                     done += 1
                 except BrokenProcessPool:
@@ -223,6 +231,59 @@ class Pool:
                 self._executor = executor
                 self.stop()
                 raise
+
+
+class _Split:
+    """Items 0..n-1 shared out from both ends: the workers' feeder takes from the front, this process
+    from the back, each item once."""
+
+    def __init__(self, n: int) -> None:
+        self._front, self._back = 0, n
+        self._lock = threading.Lock()
+        self.closed = threading.Event()
+
+    def take_front(self) -> int | None:
+        with self._lock:
+            if self._front >= self._back or self.closed.is_set():
+                return None
+            self._front += 1
+            return self._front - 1
+
+    def take_back(self) -> int | None:
+        with self._lock:
+            if self._front >= self._back:
+                return None
+            self._back -= 1
+            return self._back
+
+    def close(self) -> None:
+        """The feeder takes no more (this process ends, or meets an error)."""
+        self.closed.set()
+
+
+def _feed(executor: ProcessPoolExecutor, workers: int, fn: Callable, items: Sequence[tuple[Any, str]],
+          split: _Split, futures: list[Future | None]) -> None:
+    """Keep each worker busy with one item at a time, from the front, until the items meet this
+    process's or the split is closed.
+
+    Items go to the pool only as workers free up, so that none ever has to be cancelled: CPython 3.11's
+    pool, when a worker dies, fails half-way on a future its caller cancelled, and the interpreter's
+    exit then waits for ever on a queue it never closed.
+    """
+    running: set[Future] = set()
+    while not split.closed.is_set():
+        while len(running) >= workers:
+            finished, running = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
+            if split.closed.is_set():
+                return
+        i = split.take_front()
+        if i is None:
+            return
+        try:
+            futures[i] = future = executor.submit(fn, items[i][0])
+        except (BrokenProcessPool, RuntimeError):  # broken or shut down: the item is left to this process
+            return
+        running.add(future)
 
 
 # ---------------------------------------------------------------- the workers' processes

@@ -54,6 +54,14 @@ def _processes(pool: executor.Pool) -> list:
     return pool._context.processes if pool._context else []
 
 
+def _first_worker_ends(pool: executor.Pool) -> None:
+    """Wait until the first worker has been started (its items are handed over by a thread) and has ended."""
+    deadline = time.monotonic() + 60
+    while not (_processes(pool) and _processes(pool)[0].pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    _processes(pool)[0].join(60)
+
+
 def test_workers_read_exactly_what_reading_alone_reads(tmp_path, monkeypatch):
     inputs = _inputs(tmp_path)
     monkeypatch.setenv("SLRT_HELPER", "0")
@@ -104,9 +112,61 @@ def test_a_file_whose_worker_died_is_read_here(tmp_path, monkeypatch):
     monkeypatch.setenv("SLRT_HELPER", "1")
     with pipeline.reading_pool() as pool:
         pool.workers = 1
-        shared = _read(inputs, meanwhile=lambda: _processes(pool)[0].join(60), pool=pool)
+        shared = _read(inputs, meanwhile=lambda: _first_worker_ends(pool), pool=pool)
         assert _processes(pool)[0].exitcode == 3  # it read the first file, took the second and died
     _same(alone, shared)
+
+
+def test_map_never_cancels_what_it_handed_to_the_workers(tmp_path, monkeypatch):
+    """CPython 3.11's pool, when a worker dies, marks every future it still holds as failed: one
+    cancelled meanwhile by its caller makes its thread fail half-way, and the interpreter's exit
+    then waits for ever on the queue it never closed (the CI run that never ended)."""
+    from concurrent.futures import Future
+
+    cancels = []
+    real = Future.cancel
+    monkeypatch.setattr(Future, "cancel", lambda self: cancels.append(self) or real(self))
+    items = [(-i, str(i)) for i in range(40)]
+    with executor.Pool(workers=2) as pool:
+        pool.start(True)
+        got, _ = pool.map(abs, items, meanwhile=lambda: time.sleep(0.3))
+    assert got == list(range(40))
+    assert cancels == []
+
+
+EXIT_AFTER_DEATH = """
+import datetime as dt, os, sys, time
+from pathlib import Path
+from slrt_cli import pipeline
+from slrt_cli.schemas import load_schema
+inputs = [Path(p) for p in sys.argv[2:]]
+os.environ["SLRT_TEST_DIE_ON"] = sys.argv[1]  # for the workers alone: this process has started
+def first_worker_ends(pool):
+    while not (pool._context and pool._context.processes and pool._context.processes[0].pid):
+        time.sleep(0.01)
+    pool._context.processes[0].join(60)
+for _ in range(10):
+    with pipeline.reading_pool() as pool:
+        pool.workers = 1
+        got = pipeline.read_inputs(inputs, load_schema(), dt.date(2025, 11, 1), pool=pool,
+                                   meanwhile=lambda: first_worker_ends(pool))
+    assert len(got[0]) == len(inputs), [f.file for f in got[0]]
+print("done")
+"""
+
+
+def test_slrt_ends_when_a_worker_died(tmp_path):
+    """The run goes on with the file done here, and the process then ends (no hang at exit)."""
+    inputs = _inputs(tmp_path)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(WORKER_DIES)
+    files = sorted(str(p) for p in (SAMPLE / "desa").rglob("*.*"))[:4] + [str(p) for p in inputs[1:]]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(ROOT)]), "SLRT_HELPER": "1"}
+    done = subprocess.run([sys.executable, "-c", EXIT_AFTER_DEATH, Path(files[1]).name, *files], env=env, capture_output=True,
+                          text=True, timeout=90)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "done"
 
 
 def test_an_error_meanwhile_stops_the_workers(tmp_path, monkeypatch):
@@ -162,7 +222,8 @@ def test_without_workers_a_job_runs_here_and_now(tmp_path):
     assert not pool.parallel
 
 
-def test_an_error_in_the_block_stops_a_running_job(tmp_path):
+def test_an_error_in_the_block_stops_a_running_job(tmp_path, monkeypatch):
+    monkeypatch.setattr(executor, "STOP_GRACE", 2.0)  # the job is let finish for so long, then killed
     with pytest.raises(KeyError):
         with executor.Pool(workers=1) as pool:
             pool.start(True)

@@ -10,4 +10,8 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
 # the versions the suite passes with (constraints.txt); pyproject.toml only bounds them
 .venv/bin/python -m pip install --quiet -c constraints.txt -e '.[test]'
-exec .venv/bin/python -m pytest "$@"
+# a run that hangs (a worker process or thread left behind at exit) fails here, not at CI's own limit
+if command -v timeout >/dev/null 2>&1; then
+  exec timeout --kill-after=60 1800 .venv/bin/python -m pytest "$@"
+fi
+exec .venv/bin/python -m pytest "$@"  # macOS has no timeout(1)
