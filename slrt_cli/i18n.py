@@ -28,8 +28,18 @@ def catalog(lang: str) -> dict[str, str]:
     """Return the message catalog of ``lang`` ("id" or "en")."""
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}; use one of {LANGUAGES}")
-    text = resources.files("slrt_cli").joinpath("messages", f"{lang}.toml").read_text("utf-8")
-    return tomllib.loads(text)
+    folder = resources.files("slrt_cli").joinpath("messages")
+    merged: dict[str, str] = {}
+    # <lang>.toml, then one file per output that has its own texts (<lang>-fixfiles.toml, ...)
+    names = [f"{lang}.toml", *sorted(p.name for p in folder.iterdir() if p.name.startswith(f"{lang}-")
+                                     and p.name.endswith(".toml"))]
+    for name in names:
+        part = tomllib.loads(folder.joinpath(name).read_text("utf-8"))
+        twice = merged.keys() & part.keys()
+        if twice:
+            raise ValueError(f"messages/{name} repeats keys of another catalog file: {sorted(twice)[:5]}")
+        merged.update(part)
+    return merged
 
 
 def set_language(lang: str) -> None:
