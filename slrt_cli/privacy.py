@@ -62,6 +62,28 @@ def mask_id_expr(expr: pl.Expr) -> pl.Expr:
     return masked.alias(name) if name else masked
 
 
+def mask_pair(a: str | None, b: str | None) -> tuple[str, str]:
+    """Mask two identifiers that are compared (a change, a review pair) so that their difference shows.
+
+    What :func:`mask_id` hides stays hidden where both sides agree; a digit that differs is shown
+    on both sides, since it is what the reader decides on. Values of different lengths are masked
+    each on its own (the lengths show that they differ).
+
+    Example:
+        >>> mask_pair("3201014508900001", "3201014508900002")
+        ('320101******0001', '320101******0002')
+        >>> mask_pair("3201020000000002", "3201024000000002")
+        ('3201020*****0002', '3201024*****0002')
+    """
+    if a is None or b is None or len(str(a)) != len(str(b)):
+        return mask_id(a), mask_id(b)
+    a, b = str(a), str(b)
+    ma, mb = mask_id(a), mask_id(b)
+    shown_a = "".join(x if (m != MASK or x != y) else MASK for x, y, m in zip(a, b, ma))
+    shown_b = "".join(y if (m != MASK or x != y) else MASK for x, y, m in zip(a, b, mb))
+    return shown_a, shown_b
+
+
 def scrub(text: str) -> str:
     """Mask every run of 12+ digits in free text (log lines, tracebacks, messages)."""
     return _LONG_DIGITS.sub(lambda m: mask_id(re.sub(r"[ .\-]", "", m.group(0))), text)

@@ -27,3 +27,16 @@ def test_scrub_masks_ids_in_free_text_also_with_separators():
 
 def test_mask_name():
     assert mask_name("SITI AMINAH") == "S*** A*****"
+
+
+@given(st.text(alphabet="0123456789", min_size=16, max_size=16), st.text(alphabet="0123456789", min_size=16, max_size=16))
+def test_a_masked_pair_shows_every_digit_that_differs_and_hides_what_both_share(a, b):
+    from slrt_cli.privacy import mask_pair
+
+    shown_a, shown_b = mask_pair(a, b)
+    assert (shown_a == shown_b) == (a == b)  # masking never hides the change it reports
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            assert shown_a[i] == x and shown_b[i] == y
+        elif mask_id(a)[i] == "*":
+            assert shown_a[i] == shown_b[i] == "*"
