@@ -19,10 +19,11 @@ from slrt_cli.schemas import Schema
 #: Characters that make Excel/LibreOffice treat a cell as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-ISSUE_HEADERS = {
-    "id": ["kode", "tingkat", "berkas", "lembar", "baris", "kolom", "nilai", "pesan"],
-    "en": ["code", "severity", "file", "sheet", "row", "column", "value", "message"],
-}
+#: Columns of issues.csv: stable codes, the same whatever the language (scripts read them);
+#: only the ``message`` text follows the run's language.
+ISSUE_COLUMNS = ["code", "severity", "file", "sheet", "row", "column", "value", "message"]
+#: Kept for callers that look the columns up by language: every language gets the same codes.
+ISSUE_HEADERS = {"id": ISSUE_COLUMNS, "en": ISSUE_COLUMNS}
 
 
 def escape_formula(expr: pl.Expr) -> pl.Expr:
@@ -82,7 +83,7 @@ def write_issues(report: ValidationReport, path: Path, lang: str, schema: Schema
     frame = issues.select("code", "severity", "file", "sheet", "row", "column", "value").with_columns(
         issue_messages(issues, lang)
     )
-    frame.columns = ISSUE_HEADERS[lang]
+    frame.columns = ISSUE_COLUMNS
     write_csv(frame, path)
 
 

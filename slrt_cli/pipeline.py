@@ -337,7 +337,8 @@ def load_register_checked(
 def _normalised_register(raw: SheetTable, schema: Schema, today: dt.date) -> pl.DataFrame:
     frame = ensure_columns(normalise_sheet(raw, schema, today=today), schema)  # every field, even if absent
     frame = frame.drop([c for c in frame.columns if c.startswith("_")])
-    frame = frame.rename({"x:person_id_derived": "person_id_derived"}).with_columns(
+    frame = frame.rename({"x:person_id_derived": "person_id_derived", "x:register_file": "register_file"},
+                         strict=False).with_columns(
         (pl.col("person_id_derived") == "true").alias("person_id_derived")
     )
     frame = frame.rename({c: c.replace("__numeric", "_numeric") for c in frame.columns if c.endswith("__numeric")})
@@ -433,15 +434,19 @@ def _run_with(pool, inputs, register, out, *, lang, overwrite, today, progress, 
         err = InputError("error_no_input", paths=", ".join(str(p) for p in inputs))
         err.report = report
         raise err
+    period, store_period = _batch_period(report, period, today, schema)
+    from slrt_cli.match.explain import localised
+
+    settings = localised(settings, lang)  # the alasan of reconciliation.csv in the run's language
     store = State(Path(state) if state else default_state_dir(Path(out))) if out is not None or state else None
     if store is not None:
-        earlier = store.earlier_periods([(f.file, f.sha256) for f in report.files if f.readable], period)
+        earlier = store.earlier_periods([(f.file, f.sha256) for f in report.files if f.readable], store_period)
         report = mark_already_processed(report, earlier, schema)
     rows = batch_rows(report, schema)
     known = store.decisions() if store is not None else pl.DataFrame(schema=DECISION_SCHEMA)
     new_decisions = pl.DataFrame(schema=DECISION_SCHEMA)
     if decisions:
-        new_decisions, bad = resolve_decisions(read_decisions(Path(decisions)), rows, reg, period, schema)
+        new_decisions, bad = resolve_decisions(read_decisions(Path(decisions)), rows, reg, store_period, schema)
         report.issue_table = pl.concat([report.issue_table, bad])
     applied = decisions_for(rows, pl.concat([known, new_decisions]))
     if reg_read.issues:  # the register's files left out or read once: in issues.csv with the rest
@@ -468,8 +473,22 @@ def _run_with(pool, inputs, register, out, *, lang, overwrite, today, progress, 
                 done.result()  # a worker's error is raised here: the run is not published
     if store is not None:  # remembered only once the outputs are safely in place
         store.record_decisions(new_decisions)
-        store.record_processed([(f.file, f.sha256) for f in report.files if f.readable], period)
+        store.record_processed([(f.file, f.sha256) for f in report.files if f.readable], store_period)
     return result
+
+
+def _batch_period(report: ValidationReport, given: str, today: dt.date, schema: Schema) -> tuple[str, str]:
+    """The batch's period (``--period``, else the month the files name, else the run month with a
+    warning in issues.csv) and the period the state folder records: only ``--period``, as before (a
+    folder that remembers files under "" must not see them again as another period's)."""
+    from slrt_cli.period import choose_period
+
+    names = [(f.file, *(s.sheet for s in f.sheets)) for f in report.files if f.readable]
+    period, why, params = choose_period(given, names, today)
+    if why is not None:
+        issue = Issue(why, schema.severity(why), "", params=params)
+        report.issue_table = pl.concat([report.issue_table, issues_frame([issue])], how="vertical_relaxed")
+    return period, given
 
 
 def mark_already_processed(report: ValidationReport, earlier: dict[str, tuple[str, str]], schema: Schema) -> ValidationReport:

@@ -287,7 +287,7 @@ def test_validate_command_flag(tmp_path, flag, rows):
     assert res.exit_code in (0, 1), res.output
     assert pl.read_parquet(out / "rows.parquet").height == rows
     issues = pl.read_csv(out / "issues.csv", encoding="utf8-lossy")
-    assert issues.filter(pl.col("kode") == "SHEET_HIDDEN").height == (2 if flag is None else 0)
+    assert issues.filter(pl.col("code") == "SHEET_HIDDEN").height == (2 if flag is None else 0)
 
 
 def test_config_key_reads_hidden_sheets_in_a_run(tmp_path):

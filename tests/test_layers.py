@@ -25,7 +25,7 @@ LAYERS: dict[str, int] = {
     # template.py, uploads.py write through them); normalise_values (pure scalar rules, no I/O:
     # reading recognises a date column with the very parser normalisation uses).
     "config": 1, "schemas": 1, "reference": 1, "state": 1, "lock": 1, "atomic": 1, "normalise_values": 1,
-    "upload_layouts": 1,
+    "upload_layouts": 1, "period": 1,
     # L2: the steps; none imports another (see ALLOWED)
     "io": 2, "normalise": 2, "checks": 2, "match": 2, "reconcile": 2, "report": 2, "export": 2,
     "uploads": 2, "template": 2, "schema_doc": 2, "invariants": 2,

@@ -112,9 +112,9 @@ def test_summary_header_block(result, books):
     ws = books["id"][sheet_name("summary")]
     assert "Kabupaten Bogor" in ws["A1"].value
     assert ws["B2"].value == "Oktober 2025"
-    assert ws["B3"].value == dt.datetime(2025, 10, 20) and ws["B3"].number_format == "dd/mm/yyyy"
-    assert ws["B4"].value == str(len(result.validation.files))
-    assert ws["B5"].value == f"{result.register_rows:,}"
+    assert ws["B3"].value == dt.datetime(2025, 10, 20) and ws["B3"].number_format == excel.DATE_FORMAT
+    assert ws["B4"].value == len(result.validation.files)  # numbers, shown 3.000 (tests/test_figures.py)
+    assert ws["B5"].value == result.register_rows and ws["B5"].number_format == excel.INT_FORMATS["id"]
     assert "reconciliation.csv" in ws["A6"].value
 
 
@@ -220,7 +220,7 @@ def test_birth_dates_are_date_cells(result, books):
         if cell.value is None:
             assert births[key] is None
             continue
-        assert cell.is_date and cell.number_format == "dd/mm/yyyy"
+        assert cell.is_date and cell.number_format == excel.DATE_FORMAT
         assert cell.value.date() == births[key]
         seen += 1
     assert seen > 10

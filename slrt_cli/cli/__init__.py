@@ -14,10 +14,12 @@ from slrt_cli.cli.commands import run as _run
 from slrt_cli.cli.commands import schema as _schema
 from slrt_cli.cli.commands import template as _template
 from slrt_cli.cli.commands import validate as _validate
+from slrt_cli.cli.help import HelpCommand, HelpGroup
 from slrt_cli.cli.options import EXIT_CODES_HELP
 
 app = typer.Typer(
     name="slrt",
+    cls=HelpGroup,
     help=(
         "slrt: periksa dan padankan berkas verivali SLRT/Puskesos dengan DTKS/DTSEN.\n\n"
         "Contoh: slrt run --register sample_data/register/dtks_siksng.csv sample_data/desa --out hasil\n\n" + EXIT_CODES_HELP
@@ -46,14 +48,14 @@ def _root(
     """slrt: periksa dan padankan berkas verivali SLRT/Puskesos dengan DTKS/DTSEN."""
 
 
-app.command("validate", help=_validate.HELP, no_args_is_help=True)(_validate.validate_command)
-app.command("inspect", help=_inspect.HELP, no_args_is_help=True)(_inspect.inspect_command)
-app.command("run", help=_run.RUN_HELP, no_args_is_help=True)(_run.run_command)
-app.command("match", help=_run.MATCH_HELP, no_args_is_help=True)(_run.match_command)
-app.command("report", help=_report.HELP, no_args_is_help=True)(_report.report_command)
-app.command("template", help=_template.HELP, no_args_is_help=True)(_template.template_command)
-app.add_typer(_schema.app, name="schema", help=_schema.HELP)
-app.add_typer(_config.app, name="config", help="Berkas konfigurasi: slrt config show.\n\nContoh: slrt config show --config bulan.toml\n\n" + EXIT_CODES_HELP)
+app.command("validate", help=_validate.HELP, no_args_is_help=True, cls=HelpCommand)(_validate.validate_command)
+app.command("inspect", help=_inspect.HELP, no_args_is_help=True, cls=HelpCommand)(_inspect.inspect_command)
+app.command("run", help=_run.RUN_HELP, no_args_is_help=True, cls=HelpCommand)(_run.run_command)
+app.command("match", help=_run.MATCH_HELP, no_args_is_help=True, cls=HelpCommand)(_run.match_command)
+app.command("report", help=_report.HELP, no_args_is_help=True, cls=HelpCommand)(_report.report_command)
+app.command("template", help=_template.HELP, no_args_is_help=True, cls=HelpCommand)(_template.template_command)
+app.add_typer(_schema.app, name="schema", help=_schema.HELP, cls=HelpGroup)
+app.add_typer(_config.app, name="config", cls=HelpGroup, help="Berkas konfigurasi: slrt config show.\n\nContoh: slrt config show --config bulan.toml\n\n" + EXIT_CODES_HELP)
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 Lang = Annotated[
     str,
-    typer.Option("--lang", help="Bahasa pesan: id (Bahasa Indonesia) atau en (English).", envvar="SLRT_LANG"),
+    typer.Option("--lang", help="Bahasa pesan dan laporan: id (Bahasa Indonesia) atau en (English).", envvar="SLRT_LANG"),
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Hanya tampilkan kesalahan.")]
 Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="Tampilkan langkah-langkah (ulangi untuk lebih rinci).")]
@@ -73,7 +73,7 @@ Config = Annotated[
     Optional[Path],
     typer.Option("--config", "-c", help="Berkas konfigurasi TOML (kunci = nama opsi; bawaan: ./slrt.toml bila ada).", dir_okay=False),
 ]
-Period = Annotated[str, typer.Option("--period", help="Periode kiriman, mis. 2026-11.")]
+Period = Annotated[str, typer.Option("--period", help="Periode kiriman, mis. 2026-11 (bawaan: bulan yang disebut nama berkas, atau bulan proses dengan peringatan).")]
 State = Annotated[
     Optional[Path],
     typer.Option("--state", help="Folder status (keputusan review, berkas yang sudah diproses); bawaan: di samping folder hasil.", file_okay=False),

@@ -202,18 +202,18 @@ def files_table(summary: dict, lang: str) -> Table:
         if not f["readable"]:
             table.add_row(f["file"], "-", "-", "-", "-", "-", style="red")
             continue
-        table.add_row(
-            f["file"], str(f["rows"]), str(f["accepted"]), str(f["flagged"]), str(f["rejected"]), str(f["rows_skipped"])
-        )
+        table.add_row(f["file"], *(number(f[k], lang) for k in ("rows", "accepted", "flagged", "rejected", "rows_skipped")))
     tot = summary["totals"]
     table.add_section()
     table.add_row(
         t("summary_total", lang=lang),
-        str(tot["rows"]),
-        str(tot["accepted"]),
-        str(tot["flagged"]),
-        str(tot["rejected"]),
-        str(tot["rows_skipped"]),
+        *(number(tot[k], lang) for k in ("rows", "accepted", "flagged", "rejected", "rows_skipped")),
         style="bold",
     )
     return table
+
+
+def number(n: int, lang: str) -> str:
+    """A count as the reader writes it: 3000 -> "3.000" (id), "3,000" (en)."""
+    text = f"{int(n):,}"
+    return text.replace(",", ".") if lang == "id" else text

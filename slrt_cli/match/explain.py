@@ -5,16 +5,18 @@ for every field compared (missing values left out). Identifiers (NIK, No KK)
 are masked by :func:`slrt_cli.privacy.mask_id_expr`; mother's name and address
 are never copied into the reasons (only their level).
 
-``alasan`` renders the same evidence in Bahasa Indonesia with the phrases of
-``[alasan]`` in ``schemas/match.toml`` (one place for the wording, so that it
-can move to the message catalogue), e.g.
-``NIK sama; nama sama setelah dibakukan (MOCH. → MUHAMMAD); tanggal lahir sama; No KK beda``.
+``alasan`` renders the same evidence in the run's language with the phrases
+``alasan_*`` of the message catalogs (``messages/id.toml``, ``en.toml``; phrases
+set in ``[alasan]`` of ``schemas/match.toml`` replace the Bahasa ones), e.g.
+``NIK sama; nama sama setelah dibakukan (MOCH. → MUHAMMAD); tanggal lahir sama; No KK beda``
+or, with ``--lang en``, ``same NIK; same name once standardised (MOCH. → MUHAMMAD); ...``.
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from slrt_cli.i18n import catalog
 from slrt_cli.match.settings import FIELDS, MatchSettings
 from slrt_cli.privacy import mask_id_expr
 
@@ -26,6 +28,36 @@ REASON_DTYPE = pl.List(
 _QUIET_WHEN_AGREE = {"sex", "household_id", "address", "rtrw", "desa", "hub"}
 
 _NO_VALUES = {"mother", "address"}
+
+
+def phrases(lang: str = "id", overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """The phrases of ``alasan`` in ``lang`` (keys without ``alasan_``); ``overrides`` (the
+    ``[alasan]`` table of match.toml, in Bahasa) replace the Bahasa ones.
+
+    Example:
+        >>> phrases("en")["nik_exact"]
+        'same NIK'
+    """
+    out = {k[len("alasan_"):]: v for k, v in catalog(lang).items() if k.startswith("alasan_")}
+    if lang == "id" and overrides:
+        out.update(overrides)
+    return out
+
+
+def localised(settings: MatchSettings | None, lang: str) -> MatchSettings:
+    """``settings`` (default: :meth:`MatchSettings.default`) whose reasons are worded in ``lang``.
+
+    Example:
+        >>> localised(None, "en").phrases["no_candidate"]
+        'not found in the DTKS/DTSEN'
+    """
+    settings = settings or MatchSettings.default()
+    return settings.replace(phrases=phrases(lang, settings.phrases))
+
+
+def _phrases_of(settings: MatchSettings) -> dict[str, str]:
+    """The settings' phrases, completed with the Bahasa catalog (settings made by hand may name a few)."""
+    return {**phrases("id"), **settings.phrases}
 
 
 def _values(field: str, side: str) -> pl.Expr:
@@ -112,11 +144,11 @@ def _name_diff() -> pl.Expr:
     )
 
 
-def _field_phrase(field: str, settings: MatchSettings) -> pl.Expr:
-    ph = settings.phrases
+def _field_phrase(field: str, settings: MatchSettings, ph: dict[str, str]) -> pl.Expr:
     levels = settings.fields[field].levels
     lv = pl.col(f"lv_{field}")
-    sim, diff = pl.col("_sim_text"), pl.col("_diff_text")
+    sim = pl.col("_sim_text").str.replace(",", ph.get("decimal_mark", ","), literal=True)
+    diff = pl.col("_diff_text")
     expr = pl.when(lv == 0).then(None)
     for i, level in enumerate(levels, start=1):
         if field in _QUIET_WHEN_AGREE and i == 1:
@@ -142,8 +174,9 @@ def helper_columns() -> list[pl.Expr]:
 
 
 def alasan_expr(settings: MatchSettings) -> pl.Expr:
-    """The Bahasa sentence of the decision of each row (after :func:`helper_columns`)."""
-    ph = settings.phrases
+    """The sentence of the decision of each row (after :func:`helper_columns`), in the language
+    of ``settings.phrases`` (see :func:`localised`; Bahasa by default)."""
+    ph = _phrases_of(settings)
     sep = ph.get("separator", "; ")
     lead = (
         pl.when(pl.col("outcome") == "rejected")
@@ -163,7 +196,7 @@ def alasan_expr(settings: MatchSettings) -> pl.Expr:
     )
     bonus = pl.when(pl.col("hh_bonus").fill_null(False)).then(pl.lit(ph["household_bonus"]))
     has_pair = pl.col("_r").is_not_null()
-    parts = [pl.when(has_pair).then(_field_phrase(f, settings)) for f in FIELDS]
+    parts = [pl.when(has_pair).then(_field_phrase(f, settings, ph)) for f in FIELDS]
     return pl.concat_str([lead, *parts, bonus], separator=sep, ignore_nulls=True)
 
 

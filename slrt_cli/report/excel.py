@@ -36,8 +36,10 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
+from slrt_cli.i18n import catalog
 from slrt_cli.report.fixfiles import reasons_frame
-from slrt_cli.report.labels import LABELS, label
+from slrt_cli.report.labels import LABELS as _LABELS
+from slrt_cli.report.labels import num_format
 from slrt_cli.privacy import mask_id_expr
 from slrt_cli.reference import lookup
 
@@ -89,6 +91,38 @@ _LINE_HEIGHT = 13  # points per line of 10-point text
 #: Above this many changed persons, "Perubahan Data" holds counts per desa and field (details: changes.csv).
 CHANGES_MAX_PERSONS = 10_000
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+#: Whole numbers as the reader of each language writes them, whatever the locale of the
+#: spreadsheet program: the separators are literal characters (``\.``), not the locale's
+#: grouping symbol (``#,##0`` shows ``3,000`` to a reader in Indonesia, who reads three).
+INT_FORMATS = {
+    "id": r"[>=1000000]#\.###\.###;[>=1000]#\.###;0",
+    "en": r"[>=1000000]#\,###\,###;[>=1000]#\,###;0",
+}
+#: Decimals: Excel has no literal decimal separator, so the Indonesian locale is named ([$-421]).
+DECIMAL_FORMATS = {"id": "[$-421]0.00", "en": "[$-409]0.00"}
+#: Dates as in every slrt workbook (:func:`labels.num_format`): 17/08/1990 (id), 17 Aug 1990 (en).
+DATE_FORMATS = {lang: num_format("date", lang) for lang in ("id", "en")}
+DATE_FORMAT = DATE_FORMATS["id"]
+
+
+#: Words of the workbook and the page: :mod:`labels`, with the message catalogs' ``report_<key>``
+#: over them (one word per meaning across console, workbook and page: "Baris masuk" = rows received).
+LABELS: dict[str, dict[str, str]] = {
+    lang: {**words, **{k[len("report_"):]: v for k, v in catalog(lang).items() if k.startswith("report_")}}
+    for lang, words in _LABELS.items()
+}
+
+
+def label(key: str, lang: str) -> str:
+    """The word for ``key`` in ``lang``, falling back to Bahasa, then to the key itself."""
+    return LABELS[lang].get(key, LABELS["id"].get(key, key))
+
+
+def format_int(n: int, lang: str) -> str:
+    """A whole number as text, as the reader writes it: 3000 -> "3.000" (id), "3,000" (en)."""
+    text = f"{int(n):,}"
+    return text.replace(",", ".") if lang == "id" else text
 
 
 # ------------------------------------------------------------ the month's data
@@ -313,17 +347,30 @@ def build_workbook(
     month = month_view(result, full_ids=full_ids)
     run_date = run_date or dt.date.today()
     period = period or period_label(run_date, lang, getattr(result, "period", ""))
+    title = label("title", lang) + (f" — {month.kabupaten}" if month.kabupaten else "")
     rows = month.rows.join(rejected_reasons(result, lang), on=KEYS, how="left")
     wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
                                          "strings_to_urls": False})
-    wb.set_properties({"title": label("title", lang), "created": dt.datetime.combine(run_date, dt.time())})
-    fmt = _formats(wb)
-    _summary_sheet(wb, fmt, month, lang, period, run_date)
+    wb.set_properties({"title": f"{title} — {period}", "created": dt.datetime.combine(run_date, dt.time())})
+    fmt = _formats(wb, lang)
+    _summary_sheet(wb, fmt, month, lang, period, run_date, title)
     for key, categories, columns in SHEETS:
         frame = _sheet_frame(rows, month.missing, categories, lang)
         _data_sheet(wb, fmt, label(f"sheet_{key}", lang), label(f"about_{key}", lang), frame, columns, lang)
     _changes_sheet(wb, fmt, result, month, lang, full_ids)
+    for ws in wb.worksheets():  # the page header names the month, not the title again (row 1 has it)
+        _print_setup(ws, f"{label('period', lang)} {period}", lang)
     return wb
+
+
+def _print_setup(ws, title: str, lang: str) -> None:
+    """A4 landscape, one page wide, the header rows on every page, the period, sheet and page numbers."""
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.5, right=0.5, top=0.7, bottom=0.7)
+    ws.set_header("&L&8" + title.replace("&", "&&") + "&R&8&A", {"margin": 0.3})
+    ws.set_footer("&R&8" + label("page", lang).replace("{page}", "&P").replace("{pages}", "&N"), {"margin": 0.3})
 
 
 def period_label(day: dt.date, lang: str, period: str = "") -> str:
@@ -338,7 +385,7 @@ def period_label(day: dt.date, lang: str, period: str = "") -> str:
     return f"{label('months', lang).split()[month - 1]} {year}"
 
 
-def _formats(wb) -> dict:
+def _formats(wb, lang: str = "id") -> dict:
     base = {"font_name": "Calibri", "font_size": 10, "valign": "top"}
     f = lambda **kw: wb.add_format({**base, **kw})
     return {
@@ -352,20 +399,20 @@ def _formats(wb) -> dict:
         "plain": f(),
         "left": f(align="left"),
         "center": f(align="center"),
-        "int": f(num_format="#,##0"),
-        "score": f(num_format="0.00", align="center"),
-        "date": f(num_format="dd/mm/yyyy", align="left"),
+        "int": f(num_format=INT_FORMATS[lang]),
+        "int_left": f(num_format=INT_FORMATS[lang], align="left"),
+        "score": f(num_format=DECIMAL_FORMATS[lang], align="center"),
+        "date": f(num_format=DATE_FORMATS[lang], align="left"),
         "sub_text": f(bold=True, bg_color="#F2F2F2", top=1, top_color="#BBBBBB"),
-        "sub_int": f(bold=True, bg_color="#F2F2F2", num_format="#,##0", top=1, top_color="#BBBBBB"),
+        "sub_int": f(bold=True, bg_color="#F2F2F2", num_format=INT_FORMATS[lang], top=1, top_color="#BBBBBB"),
         "total_text": f(bold=True, bg_color="#DDE5F0", top=2),
-        "total_int": f(bold=True, bg_color="#DDE5F0", num_format="#,##0", top=2),
+        "total_int": f(bold=True, bg_color="#DDE5F0", num_format=INT_FORMATS[lang], top=2),
         "wrap": f(text_wrap=True),
     }
 
 
-def _summary_sheet(wb, fmt, month: Month, lang: str, period: str, run_date: dt.date) -> None:
+def _summary_sheet(wb, fmt, month: Month, lang: str, period: str, run_date: dt.date, title: str) -> None:
     ws = wb.add_worksheet(label("sheet_summary", lang))
-    title = label("title", lang) + (f" — {month.kabupaten}" if month.kabupaten else "")
     ws.write_string(0, 0, title, fmt["title"])
     info = [
         (label("period", lang), period, "plain"),
@@ -378,7 +425,7 @@ def _summary_sheet(wb, fmt, month: Month, lang: str, period: str, run_date: dt.d
         if kind == "date":
             ws.write_number(i, 1, (value - _EXCEL_EPOCH).days, fmt["date"])
         elif kind == "int":
-            ws.write_string(i, 1, f"{value:,}", fmt["left"])
+            ws.write_number(i, 1, value, fmt["int_left"])
         else:
             ws.write_string(i, 1, value, fmt["plain"])
     ws.write_string(5, 0, label("note", lang), fmt["about"])
@@ -419,9 +466,6 @@ def _summary_sheet(wb, fmt, month: Month, lang: str, period: str, run_date: dt.d
     ws.set_column(1, 1, 24)
     ws.set_column(2, 2, 12)
     ws.set_column(3, len(header) - 1, 11.5)
-    ws.set_landscape()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
     ws.repeat_rows(top)
     ws.activate()
 
@@ -442,7 +486,7 @@ def _data_sheet(
     """A sheet: a line saying what it holds, the header (frozen, with an autofilter), the rows."""
     ws = wb.add_worksheet(name)
     if count:
-        about += " " + label("rows_count", lang).format(count=f"{frame.height:,}")
+        about += " " + label("rows_count", lang).format(count=format_int(frame.height, lang))
     ws.write_string(0, 0, about, fmt["about"])
     for c, key in enumerate(columns):
         ws.write_string(1, c, label(key, lang), fmt["header"])
@@ -454,9 +498,6 @@ def _data_sheet(
     widths = _set_widths(ws, data, columns)
     for key in _WRAP & set(columns):
         _fit_heights(ws, data[key], widths[key], start=2)
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
     ws.repeat_rows(1)
 
 
@@ -508,7 +549,8 @@ def _changes_sheet(wb: xlsxwriter.Workbook, fmt, result, month: Month, lang: str
     name = label("sheet_changes", lang)
     if persons > CHANGES_MAX_PERSONS:
         counts = _changes_counts(changes, month, fields)
-        about = label("about_changes_counts", lang).format(persons=f"{persons:,}", changes=f"{changes.height:,}")
+        about = label("about_changes_counts", lang).format(persons=format_int(persons, lang),
+                                                           changes=format_int(changes.height, lang))
         columns = ["kecamatan", "desa", "kode_desa", "persons", *[f"field_{f}" for f in fields]]
         _data_sheet(wb, fmt, name, about, counts, columns, lang, count=False)
         return
@@ -527,14 +569,27 @@ def _changes_wide(changes: pl.DataFrame, month: Month, fields: list[str], lang: 
             v = pl.when(pl.col("field").is_in(["nik", "no_kk"])).then(_masker(False)(v)).otherwise(v)
         value[side] = pl.when(pl.col("field") == "tanggal_lahir").then(_dmy(v)).otherwise(v)
     empty = label("empty", lang)
-    diff = changes.with_columns(
-        (value["nilai_dtks"].fill_null(empty) + " → " + value["nilai_desa"].fill_null(empty)).alias("_diff")
-    )
+    text = value["nilai_dtks"].fill_null(empty) + " → " + value["nilai_desa"].fill_null(empty)
+    diff = changes.with_columns(_with_proposal(text, changes, lang).alias("_diff"))
     wide = diff.group_by(KEYS + ["person_id"], maintain_order=True).agg(
         [pl.col("_diff").filter(pl.col("field") == f).first().alias(f"field_{f}") for f in fields]
     )
     who = month.rows.select(KEYS + ["desa", pl.col("nama").alias("nama_desa_row")])
     return wide.join(who, on=KEYS, how="left").sort(["desa", *KEYS], nulls_last=True)
+
+
+def _with_proposal(text: pl.Expr, changes: pl.DataFrame, lang: str) -> pl.Expr:
+    """``DTKS → desa`` with the kind of change when it is not a plain correction (``(isian)``)
+    and the side slrt proposes to keep (``· pakai nilai desa``), when the changes say so."""
+    if "jenis" in changes.columns:
+        kinds = {k: label(f"kind_{k}", lang) for k in ("isian", "ejaan")}
+        kind = pl.col("jenis").replace_strict(kinds, default=None, return_dtype=pl.Utf8)
+        text = pl.when(kind.is_not_null()).then(text + " (" + kind + ")").otherwise(text)
+    if "usul" in changes.columns:
+        sides = {k: label(f"keep_{k}", lang) for k in ("desa", "dtks")}
+        keep = pl.col("usul").replace_strict(sides, default=None, return_dtype=pl.Utf8)
+        text = pl.when(keep.is_not_null()).then(text + " · " + keep).otherwise(text)
+    return text
 
 
 def _changes_counts(changes: pl.DataFrame, month: Month, fields: list[str]) -> pl.DataFrame:

@@ -29,6 +29,7 @@ from slrt_cli.report.excel import (
     KEYS,
     NOT_FOUND,
     Month,
+    format_int,
     label,
     month_view,
     period_label,
@@ -128,6 +129,7 @@ ISSUE_LABELS: dict[str, dict[str, str]] = {
         "REGION_CODE_UNKNOWN": "Kode wilayah tidak dikenal", "REGION_NAME_UNKNOWN": "Nama wilayah tidak dikenal",
         "NAME_HAS_DIGITS": "Nama mengandung angka", "HOUSEHOLD_NO_HEAD": "KK tanpa kepala keluarga",
         "HOUSEHOLD_MANY_HEADS": "KK dengan lebih dari satu kepala", "AGE_RELATION_IMPLAUSIBLE": "Umur tidak cocok dengan hubungan",
+        "PERIOD_UNKNOWN": "Periode kiriman tidak disebut", "PERIOD_DISAGREE": "Berkas menyebut bulan berbeda",
     },
     "en": {
         "FILE_UNREADABLE": "Unreadable file", "FILE_ENCRYPTED": "Password-protected file",
@@ -154,6 +156,7 @@ ISSUE_LABELS: dict[str, dict[str, str]] = {
         "REGION_CODE_UNKNOWN": "Unknown region code", "REGION_NAME_UNKNOWN": "Unknown region name",
         "NAME_HAS_DIGITS": "Name contains digits", "HOUSEHOLD_NO_HEAD": "KK without a head",
         "HOUSEHOLD_MANY_HEADS": "KK with several heads", "AGE_RELATION_IMPLAUSIBLE": "Age implausible for relation",
+        "PERIOD_UNKNOWN": "Batch period not named", "PERIOD_DISAGREE": "Files name different months",
     },
 }
 
@@ -167,8 +170,7 @@ def _t(key: str, lang: str) -> str:
 
 
 def _num(n: float, lang: str) -> str:
-    s = f"{int(n):,}"
-    return s.replace(",", ".") if lang == "id" else s
+    return format_int(n, lang)
 
 
 def write_html(

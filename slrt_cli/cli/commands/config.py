@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-
 import typer
 from rich.table import Table
 
 from slrt_cli.cli import options as o
+from slrt_cli.cli.help import HelpCommand
 from slrt_cli.cli.commands.run import settings_from
 from slrt_cli.cli.output import Common
 
@@ -21,7 +21,7 @@ Contoh: slrt config show --config bulan.toml
 """
 
 
-@app.command("show", help=SHOW_HELP)
+@app.command("show", help=SHOW_HELP, cls=HelpCommand)
 @o.common_options
 def show(ctx: typer.Context, config: o.Config = None, *, flags: o.Flags) -> None:
     settings, origin = settings_from(ctx, config)

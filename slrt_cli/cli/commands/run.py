@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from slrt_cli.cli import options as o
-from slrt_cli.cli.output import Common, files_table, handle_errors
+from slrt_cli.cli.output import Common, files_table, handle_errors, number
 from slrt_cli.errors import EXIT_DATA, EXIT_INPUT, EXIT_OK, InputError, UsageError
 from slrt_cli.export import summarise
 from slrt_cli.i18n import t
@@ -186,6 +186,7 @@ def _render(common: Common, report, summary: dict | None, out: Path, code: int) 
     elif not common.quiet:
         if summary:
             common.out.print(files_table(summary, common.lang))
-        common.say(t("match_summary", **counts, register=report.register_rows))
+        common.say(t("match_summary", **{k: number(v, common.lang) for k, v in counts.items()},
+                     register=number(report.register_rows, common.lang)))
         common.say(t("summary_outputs_plain", path=str(out)))
     raise typer.Exit(code)

@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from slrt_cli.cli import options as o
+from slrt_cli.cli.help import HelpCommand
 from slrt_cli.cli.output import Common, handle_errors
 from slrt_cli.errors import EXIT_OK
 
@@ -49,7 +50,7 @@ def show_command(
     _show(common=common)
 
 
-app.command("show", help=SHOW_HELP)(show_command)
+app.command("show", help=SHOW_HELP, cls=HelpCommand)(show_command)
 
 
 @handle_errors

@@ -1,0 +1,182 @@
+"""``--help`` in the operator's language: Bahasa Indonesia (the texts in the code), or English.
+
+The help texts in the commands' modules are Bahasa. With ``SLRT_LANG=en``, or ``--lang en``
+on the command line (before ``--help``: ``slrt run --lang en --help``), the help is rendered
+with the English texts below: the command classes :class:`HelpCommand` and :class:`HelpGroup`
+swap the texts in while the help is formatted (Typer builds the help from the click objects).
+Messages, workbooks and the page follow ``--lang`` through the message catalogs instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer.core
+
+EXIT_CODES_EN = (
+    "Exit codes: 0 done; 1 done but something needs attention (validate: rows/files with errors; "
+    "run/match: only when --fail-on asks for it); 2 wrong usage or configuration (also: the output "
+    "folder is in use by another process); 3 input unusable (no file could be read, the DTKS could "
+    "not be read); 4 internal error."
+)
+
+#: English help of each command, keyed by its path after ``slrt`` ("" is ``slrt`` itself).
+COMMANDS_EN = {
+    "": "slrt: check and match SLRT/Puskesos verification files against the DTKS/DTSEN.\n\n"
+        "Example: slrt run --register sample_data/register/dtks_siksng.csv sample_data/desa --out hasil\n\n"
+        + EXIT_CODES_EN,
+    "validate": "Read, normalise and check the villages' verification files.\n\n"
+                "Every data row is recorded in rows.parquet as accepted, flagged or rejected, with the "
+                "reasons in issues.csv (one row per problem) and an Excel fix-file per village in "
+                "perbaikan/. summary.json holds the counts per file and the inputs' checksums.\n\n"
+                "Example: slrt validate sample_data/desa --out hasil\n\n" + EXIT_CODES_EN,
+    "inspect": "Show how slrt reads each file: the title rows, the first data row and, per column, its "
+               "letter, title, field (or none), how it was recognised (alias, words, content, combined, "
+               "ignored) with a confidence, and up to 3 masked sample values. Nothing is normalised or "
+               "checked and no file is written (except with --draft-mapping).\n\n"
+               "Example: slrt inspect sample_data/desa --kolom kolom.toml\n\n"
+               "Example: slrt inspect sample_data/desa --draft-mapping kolom.toml\n\n" + EXIT_CODES_EN,
+    "run": "Run a whole month: read and check the village files, match every row against the "
+           "DTKS/DTSEN, then reconcile.\n\n"
+           "Besides the outputs of `slrt validate`, the output folder holds reconciliation.csv (one row "
+           "per data row: matched, to review, new, duplicate, rejected, with the reason), not_found.csv "
+           "(DTKS persons in no file), households.csv and changes.csv, each also as .parquet; review.xlsx "
+           "(pairs to review: fill in the decision column same/different, then run again with "
+           "--decisions); laporan.xlsx and laporan.html (the month's report) and kirim/ (files for "
+           "Kemensos/Pusdatin with manifest.json).\n\n"
+           "Example: slrt run --register sample_data/register/dtks_siksng.csv sample_data/desa --out hasil\n\n"
+           + EXIT_CODES_EN,
+    "match": "Match only: read the rows.parquet of `slrt validate` and match it against the DTKS/DTSEN.\n\n"
+             "Example: slrt match hasil/rows.parquet --register sample_data/register/dtks.parquet --out padan\n\n"
+             + EXIT_CODES_EN,
+    "report": "Write laporan.xlsx and laporan.html again from an existing `slrt run` output folder "
+              "(e.g. in another language), without reading the village files or the DTKS again.\n\n"
+              "Example: slrt report hasil --lang en\n\n" + EXIT_CODES_EN,
+    "template": "Make the Excel verification template for Puskesos/villages: standard column titles in "
+                "Bahasa Indonesia, dropdowns, NIK/No KK as text checked for 16 digits, checked birth "
+                "dates, a hint on every column and a Petunjuk sheet.\n\n"
+                "Example: slrt template --out templat_verivali.xlsx --kabupaten 3201\n\n" + EXIT_CODES_EN,
+    "schema": "Look at slrt's schema: standard columns, recognised column titles and code lists.\n\n"
+              "Example: slrt schema show\n\n" + EXIT_CODES_EN,
+    "schema show": "Show the standard columns, the other column titles recognised (aliases) and the code "
+                   "lists, read from schemas/. With --json: one JSON document for scripts.\n\n"
+                   "Example: slrt schema show --lang en\n\n" + EXIT_CODES_EN,
+    "config": "Configuration file: slrt config show.\n\nExample: slrt config show --config bulan.toml\n\n"
+              + EXIT_CODES_EN,
+    "config show": "Show the settings in effect for `slrt run` and where each comes from (default, file, "
+                   "env SLRT_*, flag). Order: flag > SLRT_* > configuration file > default.\n\n"
+                   "Example: slrt config show --config bulan.toml\n\n" + EXIT_CODES_EN,
+}
+
+#: English help of the options and arguments, by parameter name; "<command> <name>" when it differs.
+PARAMS_EN = {
+    "version": "Show the version.",
+    "lang": "Language of messages and reports: id (Bahasa Indonesia) or en (English).",
+    "quiet": "Show errors only.",
+    "verbose": "Show the steps (repeat for more detail).",
+    "debug": "Show the traceback on an error (NIK stays masked).",
+    "log_file": "Write a structured log to this file.",
+    "json_out": "Print one JSON summary on stdout (for scripts/cron).",
+    "no_color": "No colours (also when NO_COLOR is set).",
+    "out": "Output folder (written whole; see --overwrite).",
+    "run out": "Output folder (default: hasil).",
+    "template out": "The .xlsx template file to write.",
+    "overwrite": "Replace an existing output folder (whole).",
+    "template overwrite": "Replace an existing template file.",
+    "inputs": "Files or folders (searched recursively): .xlsx .xlsm .xls .xlsb .ods .csv .txt .tsv",
+    "run inputs": "Village files or folders (may come from the configuration file: inputs).",
+    "register": "DTKS/DTSEN extract: Parquet/CSV/Excel files or a folder (may be repeated, e.g. DTSEN "
+                "families + members).",
+    "full_nik": "Write full NIK/No KK in the output tables (default: masked).",
+    "workers": "Number of processes for matching.",
+    "coverage": "Who counts as 'not found': household (members of the households visited) or desa (the "
+                "whole DTKS of the villages that sent files).",
+    "fail_on": "Exit with code 1 when there are rows with these outcomes (comma-separated): rejected, "
+               "review, new, duplicate, not_found, error.",
+    "config": "TOML configuration file (keys = option names; default: ./slrt.toml if present).",
+    "period": "The month the files report, e.g. 2026-11 (default: the month named in the files' names, "
+              "else the run month with a warning).",
+    "state": "State folder (review decisions, files already processed); default: next to the output folder.",
+    "decisions": "review.xlsx holding the reviewer's decisions (decision column: same/different).",
+    "split_desa": "Split the ministry's upload files per desa (default: per kabupaten).",
+    "baca_lembar_tersembunyi": "Also read hidden (hidden/very hidden) sheets; default: skipped with a "
+                               "SHEET_HIDDEN note.",
+    "kolom": "Column-mapping file (TOML): column title -> field, or \"abaikan\"; fixes the reading "
+             "without changing schemas/ (see README).",
+    "rows": "rows.parquet of `slrt validate` (or its folder).",
+    "folder": "Output folder of `slrt run`.",
+    "draft_mapping": "Write a draft column-mapping file (TOML) with every column title found.",
+    "kabupaten": "Kemendagri kabupaten/kota code (e.g. 3201): its desa/kelurahan as a dropdown.",
+}
+
+
+def help_language(ctx: typer.core.click.Context | None = None) -> str:
+    """The language of ``--help``: ``--lang`` seen on the command line, else ``SLRT_LANG``, else id."""
+    lang = (ctx.meta.get("slrt_help_lang") if ctx is not None else None) or os.environ.get("SLRT_LANG", "")
+    return "en" if lang.strip().lower() == "en" else "id"
+
+
+def _lang_in(args: list[str]) -> str | None:
+    """The value of ``--lang`` in ``args`` (``--lang en`` or ``--lang=en``), if any."""
+    for i, arg in enumerate(args):
+        if arg == "--lang" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _path(ctx) -> str:
+    return " ".join(ctx.command_path.split()[1:])
+
+
+def english_help(path: str, name: str) -> str | None:
+    """The English help of parameter ``name`` of the command at ``path``."""
+    return PARAMS_EN.get(f"{path} {name}") or PARAMS_EN.get(name)
+
+
+@contextmanager
+def _in_english(command, ctx) -> Iterator[None]:
+    """The command's, its parameters' and (for a group) its subcommands' help in English, for a while."""
+    path = _path(ctx)
+    saved = []
+
+    def swap(obj, text: str | None) -> None:
+        if text is not None:
+            saved.append((obj, obj.help))
+            obj.help = text
+
+    swap(command, COMMANDS_EN.get(path))
+    for param in command.params:
+        swap(param, english_help(path, param.name))
+    for name, sub in getattr(command, "commands", {}).items():
+        swap(sub, COMMANDS_EN.get(f"{path} {name}".strip()))
+    try:
+        yield
+    finally:
+        for obj, text in reversed(saved):
+            obj.help = text
+
+
+class _Localised:
+    def parse_args(self, ctx, args):
+        lang = _lang_in(args)
+        if lang:
+            ctx.meta["slrt_help_lang"] = lang  # before --help (eager) prints during the parsing
+        return super().parse_args(ctx, args)
+
+    def format_help(self, ctx, formatter) -> None:
+        if help_language(ctx) != "en":
+            return super().format_help(ctx, formatter)
+        with _in_english(self, ctx):
+            return super().format_help(ctx, formatter)
+
+
+class HelpCommand(_Localised, typer.core.TyperCommand):
+    """A command whose ``--help`` follows ``--lang``/``SLRT_LANG``."""
+
+
+class HelpGroup(_Localised, typer.core.TyperGroup):
+    """A group whose ``--help`` (and its list of commands) follows ``--lang``/``SLRT_LANG``."""
