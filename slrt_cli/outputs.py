@@ -113,10 +113,13 @@ def _write_run_tables(
     result: RunReport, stage: Path, schema: Schema, lang: str, settings: dict | None, split_desa: bool,
     fixes: list[str], pool: Pool | None = None,
 ) -> list[str]:
+    from slrt_cli.reconcile import explain_changes
     from slrt_cli.report.excel import write_workbook
     from slrt_cli.report.review import review_pairs, write_review
 
     pool = pool or Pool()
+    rec = result.reconciliation  # why each change keeps one side, in the run's language (changes.csv, laporan.xlsx)
+    rec.changes = explain_changes(rec.changes, lang)
     # the two workbooks are written by the workers (if any) while this process writes the rest
     books = [pool.submit(write_workbook, stage / "laporan.xlsx", _workbook_inputs(result), lang=lang)]
     if result.register is not None:

@@ -8,6 +8,7 @@ date block: ``3201014508900001`` -> ``320101******0001``.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import polars as pl
 
@@ -66,8 +67,9 @@ def mask_pair(a: str | None, b: str | None) -> tuple[str, str]:
     """Mask two identifiers that are compared (a change, a review pair) so that their difference shows.
 
     What :func:`mask_id` hides stays hidden where both sides agree; a digit that differs is shown
-    on both sides, since it is what the reader decides on. Values of different lengths are masked
-    each on its own (the lengths show that they differ).
+    on both sides, since it is what the reader decides on; but never all of them, so that neither
+    side is ever shown whole. Values of different lengths are masked each on its own (the lengths
+    show that they differ).
 
     Example:
         >>> mask_pair("3201014508900001", "3201014508900002")
@@ -81,6 +83,11 @@ def mask_pair(a: str | None, b: str | None) -> tuple[str, str]:
     ma, mb = mask_id(a), mask_id(b)
     shown_a = "".join(x if (m != MASK or x != y) else MASK for x, y, m in zip(a, b, ma))
     shown_b = "".join(y if (m != MASK or x != y) else MASK for x, y, m in zip(a, b, mb))
+    hidden = [i for i, m in enumerate(ma) if m == MASK]
+    if hidden and MASK not in shown_a:  # every hidden digit differs: one stays hidden, so that no side is whole
+        last = hidden[-1]
+        shown_a = shown_a[:last] + MASK + shown_a[last + 1:]
+        shown_b = shown_b[:last] + MASK + shown_b[last + 1:]
     return shown_a, shown_b
 
 
@@ -94,3 +101,67 @@ def mask_name(name: str | None) -> str:
     if not name:
         return ""
     return " ".join(w[:1] + MASK * (len(w) - 1) for w in str(name).split())
+
+
+# ---------------------------------------------------------------- the rule, written down once
+
+#: how an output shows an identifier (schemas/privacy.toml)
+SHOWN = ("full", "pair", "masked", "absent")
+#: the identifier kinds the rule covers
+RULE_FIELDS = ("nik", "no_kk", "nama", "tanggal_lahir")
+
+
+def _rule_path():
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_schemas", here.parent / "schemas"):  # installed wheel, source tree
+        if (candidate / "privacy.toml").is_file():
+            return candidate / "privacy.toml"
+    raise FileNotFoundError("schemas/privacy.toml not found")
+
+
+def rules() -> dict[str, dict]:
+    """The privacy rule (``schemas/privacy.toml``): per output, its files, reader, why and per field how shown.
+
+    Example:
+        >>> rules()["kirim"]["nik"]
+        'full'
+    """
+    return _rules()
+
+
+@lru_cache(maxsize=1)
+def _rules() -> dict[str, dict]:
+    import tomllib
+
+    data = tomllib.loads(_rule_path().read_text("utf-8"))["outputs"]
+    for name, spec in data.items():
+        for f in RULE_FIELDS:
+            if spec.get(f) not in SHOWN:
+                raise ValueError(f"schemas/privacy.toml [outputs.{name}] {f} = {spec.get(f)!r}; use one of {SHOWN}")
+        if spec.get("full_nik", "full") not in SHOWN:
+            raise ValueError(f"schemas/privacy.toml [outputs.{name}] full_nik = {spec['full_nik']!r}")
+    return data
+
+
+def rule(output: str, field: str, *, full_nik: bool = False) -> str:
+    """How ``output`` shows identifier ``field``: ``full``, ``pair``, ``masked`` or ``absent``.
+
+    Args:
+        output: an output of ``schemas/privacy.toml`` (``console``, ``perbaikan``, ``kirim``,
+            ``reconciliation``, ``changes``, ``laporan_xlsx``…).
+        field: ``nik``, ``no_kk``, ``nama`` or ``tanggal_lahir``.
+        full_nik: the run was asked for full identifiers (``--full-nik``): NIK and No KK follow
+            the output's ``full_nik`` value where it has one.
+
+    Example:
+        >>> rule("changes", "nik"), rule("changes", "nik", full_nik=True), rule("laporan_html", "nik", full_nik=True)
+        ('pair', 'full', 'masked')
+    """
+    spec = rules()[output]
+    if field not in RULE_FIELDS:
+        raise KeyError(field)
+    if full_nik and field in ("nik", "no_kk") and "full_nik" in spec:
+        return spec["full_nik"]
+    return spec[field]

@@ -24,13 +24,38 @@ from typing import Callable
 
 import polars as pl
 
-from slrt_cli.privacy import mask_id_expr
+from slrt_cli.i18n import catalog
+from slrt_cli.privacy import mask_id_expr, mask_pair
 
 KEYS = ["source_file", "source_sheet", "source_row"]
 
+#: The register person a row is linked to (matched) or compared with (review, duplicate), as the
+#: register writes it: NIK (masked unless full_ids) and name, the register's household id column
+#: (``ID DTKS`` in the SIKS-NG export, ``IDBDT``, ``id_keluarga``), and the file and row (CSV line,
+#: Excel row) of the extract it was read from. Empty for rows linked to no register person.
+REGISTER_IDENTITY = ["nik_dtks", "nama_dtks", "id_dtks", "berkas_dtks", "baris_dtks"]
+#: the same, for a register person (not_found.csv: its nik, no_kk, nama are the register's already)
+REGISTER_ROW = ["id_dtks", "berkas_dtks", "baris_dtks"]
+
 RECONCILIATION_COLUMNS = KEYS + [
     "outcome", "person_id", "household_id", "score", "status_verivali", "alasan", "match_stage",
-    "kode_desa", "no_kk", "nik", "nama",
+    "kode_desa", "no_kk", "nik", "nama", *REGISTER_IDENTITY,
+]
+
+#: Kinds of change (``jenis`` in changes): stable codes.
+#: ``koreksi`` the village corrects a value the register holds; ``ejaan`` the same name spelt
+#: another way; ``isian`` a fill-in: the register holds nothing, the village gives a value.
+CHANGE_KINDS = ("koreksi", "ejaan", "isian")
+#: Why slrt proposes to keep one side (``alasan_usul``): reason code -> side kept (``usul``).
+CHANGE_REASONS = {
+    "dtks_kosong": "desa",  # isian: nothing to lose, the village's value fills the gap
+    "ejaan_nama": "dtks",  # ejaan: the same name; the register's spelling stays (not sent to the ministry)
+    "nilai_desa_ditandai": "dtks",  # koreksi whose village value the validator flagged (issues.csv)
+    "hasil_verivali": "desa",  # koreksi: the village checked the person in the field
+}
+CHANGE_COLUMNS = KEYS + [
+    "person_id", "household_id", "field", "nilai_dtks", "nilai_desa", "jenis", "usul", "alasan_usul",
+    "keterangan_usul",
 ]
 
 #: Fields compared between a matched register row and the village row (changes.csv).
@@ -68,6 +93,7 @@ def reconcile(
     full_ids: bool = False,
     coverage: str = "household",
     name_key: Callable[[pl.Series], pl.Series] | None = None,
+    lang: str = "id",
 ) -> Reconciliation:
     """Build the four reconciliation tables.
 
@@ -79,6 +105,7 @@ def reconcile(
         coverage: "household" or "desa": which register persons count as expected (module docstring).
         name_key: the matcher's name normalisation (vectorised), to tell spelling variants
             from corrections in ``changes``; None compares names as written.
+        lang: language of the changes' ``keterangan_usul`` text (:func:`explain_changes`).
     """
     if coverage not in COVERAGE:
         raise ValueError(f"coverage must be one of {COVERAGE}")
@@ -86,7 +113,9 @@ def reconcile(
         KEYS + ["status", "status_verivali", "kode_desa", "no_kk", "nik", "nama"]
     ).join(links, on=KEYS, how="left")
     joined = _new_members(joined)
-    reg_desa = register.select("person_id", pl.col("kode_desa").alias("_reg_desa"))
+    reg_desa = register.select(
+        "person_id", pl.col("kode_desa").alias("_reg_desa"), *_register_identity(register, full_ids)
+    )
     joined = joined.join(reg_desa, on="person_id", how="left").with_columns(
         pl.coalesce("kode_desa", "_reg_desa").alias("kode_desa"), pl.col("score").round(4)
     ).drop("_reg_desa")
@@ -100,12 +129,30 @@ def reconcile(
         covered = register.join(covered_households(joined), on="household_id", how="semi")
     not_found = _not_found(joined, covered, full_ids)
     households = _households(joined, register, covered)
-    changes = _changes(rows, links, register, full_ids, name_key)
+    changes = explain_changes(_changes(rows, links, register, full_ids, name_key), lang)
     return Reconciliation(rec.sort(KEYS), not_found, households, changes)
 
 
 def _mask_if(full: bool):
     return (lambda e: e) if full else mask_id_expr
+
+
+def _register_identity(register: pl.DataFrame, full: bool) -> list[pl.Expr]:
+    """The register's own identity of a person (:data:`REGISTER_IDENTITY`), as expressions on ``register``."""
+    def col(name: str, dtype=pl.Utf8) -> pl.Expr:
+        return pl.col(name) if name in register.columns else pl.lit(None, dtype=dtype)
+
+    household = col("household_id").cast(pl.Utf8)
+    # a register without a household column has its No KK as household id: masked like the No KK
+    from_kk = household == col("no_kk").cast(pl.Utf8)
+    id_dtks = pl.when(from_kk.fill_null(False)).then(household.pipe(_mask_if(full))).otherwise(household)
+    return [
+        col("nik").cast(pl.Utf8).pipe(_mask_if(full)).alias("nik_dtks"),
+        col("nama").cast(pl.Utf8).alias("nama_dtks"),
+        id_dtks.alias("id_dtks"),
+        col("register_file").cast(pl.Utf8).alias("berkas_dtks"),
+        col("source_row", pl.Int64).cast(pl.Int64).alias("baris_dtks"),
+    ]
 
 
 def _new_members(joined: pl.DataFrame) -> pl.DataFrame:
@@ -172,9 +219,10 @@ def _not_found(joined: pl.DataFrame, covered: pl.DataFrame, full: bool) -> pl.Da
     seen = joined.filter(pl.col("outcome").is_in(["matched", "duplicate", "review"])).select("person_id").unique()
     cols = ["person_id", "household_id", "kode_desa", "nik", "no_kk", "nama"]
     cols = [c for c in cols if c in covered.columns]
+    ids = [e for e in _register_identity(covered, full) if e.meta.output_name() in REGISTER_ROW]
     out = (
         covered.join(seen, on="person_id", how="anti")
-        .select(cols)
+        .select(cols + ids)
         .sort(["kode_desa", "household_id", "person_id"])
     )
     return out.with_columns([pl.col(c).pipe(_mask_if(full)) for c in _ID_FIELDS if c in out.columns])
@@ -242,14 +290,19 @@ def _changes(
     """Field-level differences between each matched register row and its village row (long format).
 
     A difference of case, spacing or punctuation in free text (and RT/RW written into an
-    address) is no difference. For names, ``jenis`` says ``ejaan`` when the two spellings
-    are the same name under the matcher's normalisation (MOCH./MUHAMMAD, old spellings)
-    and ``koreksi`` otherwise: only corrections go to the ministry.
+    address) is no difference. ``jenis`` (:data:`CHANGE_KINDS`) says ``isian`` when the register
+    holds nothing there (a fill-in), ``ejaan`` when two spellings of a name are the same name under
+    the matcher's normalisation (MOCH./MUHAMMAD, old spellings) and ``koreksi`` otherwise.
+    ``usul`` says which side slrt proposes to keep (``desa`` or ``dtks``) and ``alasan_usul`` why
+    (:data:`CHANGE_REASONS`). A changed NIK/No KK is masked as a pair (:func:`mask_pair`): the
+    digits that differ show on both sides.
     """
     fields = [f for f in CHANGE_FIELDS if f in rows.columns and f in register.columns]
     damaged = [c for c in ("nik_numeric", "no_kk_numeric") if c in rows.columns]
+    flagged = _flagged_codes() if "issue_codes" in rows.columns else {}
+    extra = damaged + (["issue_codes"] if flagged else [])
     matched = links.filter(pl.col("outcome") == "matched").select(KEYS + ["person_id"])
-    village = rows.select(KEYS + fields + damaged).join(matched, on=KEYS, how="inner")
+    village = rows.select(KEYS + fields + extra).join(matched, on=KEYS, how="inner")
     reg = register.select(["person_id", "household_id"] + [pl.col(f).alias(f"{f}__reg") for f in fields])
     both = village.join(reg, on="person_id", how="left")
     parts = []
@@ -263,21 +316,68 @@ def _changes(
         if f"{f}_numeric" in damaged:  # an Excel-damaged identifier is not a correction
             differs = differs & ~pl.col(f"{f}_numeric").fill_null(False)
         diff = both.filter(differs)
-        kind = pl.lit("koreksi")
+        empty = theirs.cast(pl.Utf8).str.strip_chars().fill_null("") == ""
+        kind = pl.when(empty).then(pl.lit("isian"))
         if f in _NAMES and name_key is not None and diff.height:
             same = name_key(diff[f]) == name_key(diff[f"{f}__reg"])
             diff = diff.with_columns(same.fill_null(False).alias("_same_name"))
-            kind = pl.when(pl.col("_same_name")).then(pl.lit("ejaan")).otherwise(pl.lit("koreksi"))
-        v, r = mine.cast(pl.Utf8), theirs.cast(pl.Utf8)
-        if f in _ID_FIELDS and not full:
-            v, r = mask_id_expr(v), mask_id_expr(r)
-        parts.append(
-            diff.select(
-                KEYS + ["person_id", "household_id"]
-                + [pl.lit(f).alias("field"), r.alias("nilai_dtks"), v.alias("nilai_desa"), kind.alias("jenis")]
-            )
+            kind = kind.when(pl.col("_same_name")).then(pl.lit("ejaan"))
+        kind = kind.otherwise(pl.lit("koreksi"))
+        doubted = pl.lit(False)
+        if f in flagged and diff.height:
+            doubted = pl.col("issue_codes").list.eval(pl.element().is_in(list(flagged[f]))).list.any().fill_null(False)
+        reason = (
+            pl.when(kind == "isian").then(pl.lit("dtks_kosong"))
+            .when(kind == "ejaan").then(pl.lit("ejaan_nama"))
+            .when(doubted).then(pl.lit("nilai_desa_ditandai"))
+            .otherwise(pl.lit("hasil_verivali"))
         )
+        v, r = mine.cast(pl.Utf8), theirs.cast(pl.Utf8)
+        part = diff.select(
+            KEYS + ["person_id", "household_id"]
+            + [pl.lit(f).alias("field"), r.alias("nilai_dtks"), v.alias("nilai_desa"), kind.alias("jenis"),
+               reason.alias("alasan_usul")]
+        )
+        if f in _ID_FIELDS and not full:
+            part = _mask_pairs(part)
+        parts.append(part)
     if not parts:
-        cols = KEYS + ["person_id", "household_id", "field", "nilai_dtks", "nilai_desa", "jenis"]
-        return pl.DataFrame(schema={k: (pl.Int64 if k == "source_row" else pl.Utf8) for k in cols})
-    return pl.concat(parts, how="vertical").sort(KEYS + ["field"])
+        return pl.DataFrame(schema={k: (pl.Int64 if k == "source_row" else pl.Utf8) for k in CHANGE_COLUMNS})
+    out = pl.concat(parts, how="vertical").sort(KEYS + ["field"])
+    usul = pl.col("alasan_usul").replace_strict(CHANGE_REASONS, return_dtype=pl.Utf8)
+    return out.with_columns(usul.alias("usul"), pl.lit(None, pl.Utf8).alias("keterangan_usul")).select(CHANGE_COLUMNS)
+
+
+def _mask_pairs(part: pl.DataFrame) -> pl.DataFrame:
+    """Mask the two sides of each identifier change together (:func:`mask_pair`): the change shows."""
+    shown = [mask_pair(r, v) for r, v in zip(part["nilai_dtks"].to_list(), part["nilai_desa"].to_list())]
+    return part.with_columns(
+        pl.Series("nilai_dtks", [None if r is None else a for (a, _), r in zip(shown, part["nilai_dtks"])], pl.Utf8),
+        pl.Series("nilai_desa", [None if v is None else b for (_, b), v in zip(shown, part["nilai_desa"])], pl.Utf8),
+    )
+
+
+def _flagged_codes() -> dict[str, tuple[str, ...]]:
+    """Field -> issue codes that put the village's value in doubt (the ``perbaikan`` upload layout's
+    ``skip_when_flagged``: such a change is not sent to the ministry either)."""
+    try:
+        from slrt_cli.upload_layouts import load_layouts
+
+        return dict(load_layouts()["perbaikan"].skip_when_flagged)
+    except Exception:  # a broken layout is reported where the uploads are written
+        return {}
+
+
+def explain_changes(changes: pl.DataFrame, lang: str = "id") -> pl.DataFrame:
+    """The changes with ``keterangan_usul``: why slrt proposes ``usul``, in ``lang`` (from the message
+    catalogs, keys ``usul_<alasan_usul>``). Column names and codes do not depend on ``lang``.
+
+    Example:
+        >>> explain_changes(rec.changes, "en")["keterangan_usul"][0]   # doctest: +SKIP
+        'The register holds nothing here; the village fills it in: the village's value is proposed.'
+    """
+    if "alasan_usul" not in changes.columns:
+        return changes
+    texts = {code: catalog(lang).get(f"usul_{code}", code) for code in CHANGE_REASONS}
+    text = pl.col("alasan_usul").replace_strict(texts, default=None, return_dtype=pl.Utf8)
+    return changes.with_columns(text.alias("keterangan_usul"))

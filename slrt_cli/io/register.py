@@ -37,6 +37,9 @@ FAMILY_FIELDS = [
 ]
 #: extra column marking person ids that slrt derived (the layout had none): never sent to the ministry
 DERIVED = "x:person_id_derived"
+#: extra column: the register file a row was read from (its ``source_row`` is the row's line or Excel
+#: row in that file), so that an operator can find the person in the extract (reconciliation.csv)
+FILE_COLUMN = "x:register_file"
 REGISTER_EXTENSIONS = {".parquet", ".pq", ".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".ods"}
 _HEADER_SCAN = 30
 #: share of columns two files must have in common to be one layout (an older export may lack a column)
@@ -260,8 +263,11 @@ def _raw_table(frame: pl.DataFrame, tables: list[SheetTable], schema: Schema) ->
     ]
     keep = ["source_row"] + [c.key for c in columns]
     kinds = [pl.when(pl.col(c.key).is_not_null()).then(pl.lit("s")).alias(c.key + "#k") for c in columns]
-    data = frame.select(keep).with_columns(kinds).with_columns(frame[DERIVED].cast(pl.Utf8).alias(DERIVED))
-    columns.append(SourceColumn(len(columns), str(len(columns) + 1), DERIVED, None, DERIVED))
+    data = frame.select(keep).with_columns(kinds).with_columns(
+        frame[DERIVED].cast(pl.Utf8).alias(DERIVED), frame[_FILE].cast(pl.Utf8).alias(FILE_COLUMN)
+    )
+    for extra in (DERIVED, FILE_COLUMN):
+        columns.append(SourceColumn(len(columns), str(len(columns) + 1), extra, None, extra))
     name = " + ".join(t.file for t in tables)
     return SheetTable(file=name, path=Path(tables[0].path), sheet="", header_rows=(1,), columns=columns, data=data)
 
