@@ -120,3 +120,49 @@ LABELS: dict[str, dict[str, str]] = {
 def label(key: str, lang: str) -> str:
     """The word for ``key`` in ``lang``, falling back to Bahasa, then to the key itself."""
     return LABELS[lang].get(key, LABELS["id"].get(key, key))
+
+
+#: Excel number formats per language. Excel shows the separators of the reader's computer
+#: (``#,##0`` is ``3.000`` on an Indonesian Windows); dates are ``17/08/1990`` in Bahasa and
+#: ``17 Aug 1990`` in English (no day/month confusion for an English reader).
+NUMBER_FORMATS: dict[str, dict[str, str]] = {
+    "id": {"int": "#,##0", "decimal": "#,##0.00", "score": "0.00", "date": "dd/mm/yyyy", "text": "@", "row": "0"},
+    "en": {"int": "#,##0", "decimal": "#,##0.00", "score": "0.00", "date": "dd mmm yyyy", "text": "@", "row": "0"},
+}
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def num_format(kind: str, lang: str) -> str:
+    """The Excel number format of ``kind`` (int, decimal, score, date, text, row) in ``lang``.
+
+    Example:
+        >>> num_format("date", "id")
+        'dd/mm/yyyy'
+    """
+    return NUMBER_FORMATS.get(lang, NUMBER_FORMATS["id"])[kind]
+
+
+def format_number(value: float, lang: str, decimals: int = 0) -> str:
+    """A number as text, the Indonesian way (``3.000``, ``0,60``) or the English one (``3,000``).
+
+    Example:
+        >>> format_number(3000, "id"), format_number(0.6024, "id", 2), format_number(3000, "en")
+        ('3.000', '0,60', '3,000')
+    """
+    text = f"{value:,.{decimals}f}"
+    if lang == "en":
+        return text
+    return text.translate(str.maketrans({",": ".", ".": ","}))
+
+
+def format_date(value, lang: str) -> str:
+    """A date as text: ``17/08/1990`` in Bahasa, ``17 Aug 1990`` in English (no locale involved).
+
+    Example:
+        >>> import datetime as dt
+        >>> format_date(dt.date(1990, 8, 17), "id"), format_date(dt.date(1990, 8, 17), "en")
+        ('17/08/1990', '17 Aug 1990')
+    """
+    if lang == "en":
+        return f"{value.day:02d} {_MONTHS_EN[value.month - 1]} {value.year}"
+    return f"{value.day:02d}/{value.month:02d}/{value.year}"
