@@ -29,24 +29,24 @@ def test_fix_file_holds_flagged_and_rejected_rows_as_sent(outputs):
     report, out = outputs
     wb = openpyxl.load_workbook(out / "perbaikan" / "desa_contoh_perbaikan.xlsx")
     ws = wb["Perbaikan"]
-    assert ws.freeze_panes == "B4" and ws.auto_filter.ref.startswith("A3:")
-    header = [c.value for c in ws[3]]
-    assert header[0] == "BARIS ASAL" and header[-2:] == ["STATUS", "ALASAN (perbaiki lalu kirim kembali)"]
+    assert ws.freeze_panes == "B2" and ws.auto_filter.ref.startswith("A1:")
+    header = [c.value for c in ws[1]]
+    assert header[0] == "SLRT_BARIS_ASAL" and header[-2:] == ["SLRT_STATUS", "SLRT_ALASAN"]
     assert header[1:10] == ["NO", "NIK", "NO KK", "NAMA", "TGL LAHIR", "JK", "HUB KELUARGA", "ALAMAT", "KETERANGAN LAIN"]
-    body = [[c.value for c in row] for row in ws.iter_rows(min_row=4)]
+    body = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
     expected = report.table.filter(
         (pl.col("source_file") == "desa_contoh.xlsx") & (pl.col("status") != "accepted")
     )["source_row"].to_list()
     assert [r[0] for r in body] == expected
     by_row = {r[0]: r for r in body}
     spouse = by_row[6]
-    assert spouse[2] == NIK_SPOUSE and ws.cell(4, 3).data_type == "s"  # identifiers as text cells
+    assert spouse[2] == NIK_SPOUSE and ws.cell(2, 3).data_type == "s"  # identifiers as text cells
     assert spouse[5] == dt.datetime(1985, 8, 15)  # a date cell stays a date cell
     assert "tersimpan sebagai angka" in spouse[-1]  # the reason, in Bahasa
     rejected = by_row[8]
     assert rejected[-2] == "ditolak" and "Nama kosong" in rejected[-1]
     # reasons are one per line, errors first
-    assert rejected[-1].splitlines()[0].startswith("[TGL LAHIR (E)] Tidak ada NIK") or rejected[-1].splitlines()[0].startswith("[NAMA (D)]")
+    assert rejected[-1].splitlines()[0].startswith("[TGL LAHIR (F)] Tidak ada NIK") or rejected[-1].splitlines()[0].startswith("[NAMA (E)]")
 
 
 def test_accepted_rows_are_not_in_fix_files_and_clean_files_get_none(outputs):
@@ -54,7 +54,7 @@ def test_accepted_rows_are_not_in_fix_files_and_clean_files_get_none(outputs):
     files = sorted(p.name for p in (out / "perbaikan").rglob("*.xlsx"))
     assert files == ["desa2_perbaikan.xlsx", "desa_contoh_perbaikan.xlsx"]
     wb = openpyxl.load_workbook(out / "perbaikan" / "desa_contoh_perbaikan.xlsx")
-    names = [r[4] for r in wb.active.iter_rows(min_row=4, values_only=True)]
+    names = [r[4] for r in wb["Perbaikan"].iter_rows(min_row=2, values_only=True)]
     assert "WARGA CONTOH SATU" not in names  # accepted row (5) stays out
 
 

@@ -21,7 +21,7 @@ import polars as pl
 from slrt_cli.io.cells import compact_rows, convert_column, convert_row, is_blank_values
 from slrt_cli.io.guard import COLUMNS_PAST_LAST_FIELD, DataGuard
 from slrt_cli.io.recognise import note_how, recognise_by_content, repeated_keys_disagree, split_combined
-from slrt_cli.io.titles import TitleMatch, TitleRecogniser
+from slrt_cli.io.titles import TitleMatch, TitleRecogniser, is_own_title
 from slrt_cli.model import Issue, SheetTable, SourceColumn
 from slrt_cli.schemas import Schema
 
@@ -384,6 +384,10 @@ def _read_data(rows: Iterator[tuple[int, list]], label: Callable[[int], str], he
     blank = [b for b in blank if b < last_seen]
     width = max([len(header.texts)] + [len(r) for r in raw_rows])
     text_cols, kind_cols = _convert_columns(raw_rows, width)
+    for c, title in enumerate(header.texts):
+        if is_own_title(title):  # slrt's own column of a fix-file sent back (SLRT_STATUS): never data
+            text_cols[c], kind_cols[c] = [None] * len(source_rows), [None] * len(source_rows)
+            header.texts[c] = ""
     where = {"file": file, "sheet": sheet}
     issues = recognise_by_content(header, text_cols, kind_cols, schema, label, **where)
     if header.by_content and not (_header_fields(header.mapping, schema) & set(schema.identity_fields)

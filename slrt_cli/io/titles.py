@@ -64,6 +64,7 @@ class _Vocabulary:
     combined: dict[str, tuple[str, ...]]  # name -> fields
     combined_titles: dict[str, tuple[str, ...]]
     field_words: dict[str, tuple[str, ...]]
+    own_prefix: str = ""  # titles of slrt's own columns (SLRT_STATUS…): never data
 
 
 def _load_vocabulary() -> _Vocabulary:
@@ -78,7 +79,19 @@ def _load_vocabulary() -> _Vocabulary:
         combined={k: tuple(v["fields"]) for k, v in combined.items()},
         combined_titles={k: tuple(v.get("titles", [])) for k, v in combined.items()},
         field_words={k: tuple(v) for k, v in spec.get("fields", {}).items()},
+        own_prefix=str(spec.get("own_prefix", "")).casefold(),
     )
+
+
+def is_own_title(title: object) -> bool:
+    """True for the title of a column slrt added to a file it wrote (``SLRT_STATUS``): never data.
+
+    Example:
+        >>> is_own_title("SLRT_ALASAN"), is_own_title("STATUS")
+        (True, False)
+    """
+    prefix = _vocabulary().own_prefix
+    return bool(prefix) and isinstance(title, str) and title.lstrip().casefold().startswith(prefix)
 
 
 def title_words(text: str, vocabulary: _Vocabulary, *, keep_hints: bool = False,
@@ -194,6 +207,8 @@ class TitleRecogniser:
         return found
 
     def _recognise(self, title: str) -> TitleMatch:
+        if is_own_title(title):
+            return TitleMatch(None, None, 1.0, "ignored")  # slrt's own column (a fix-file sent back)
         key = header_key(title)
         exact = self.schema.aliases.get(key)  # first: an operator's mapping (slrt_cli.io.mapping) may name any title
         if exact and exact[0] == IGNORE:
