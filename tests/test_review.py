@@ -110,7 +110,7 @@ def test_numbers_and_dates_are_written_the_indonesian_way_or_the_english_one():
     assert format_number(0.6024, "id", 2) == "0,60" and format_number(1234.5, "en", 2) == "1,234.50"
     assert format_date(dt.date(1990, 8, 17), "id") == "17/08/1990"
     assert format_date(dt.date(1990, 8, 17), "en") == "17 Aug 1990"
-    assert num_format("date", "id") == "dd/mm/yyyy" and num_format("int", "id") == "#,##0"
+    assert num_format("date", "id") == "dd/mm/yyyy" and num_format("int", "id") == r"[>=1000000]#\.###\.###;[>=1000]#\.###;0"
 
 
 # ---- the sheet ----
@@ -247,7 +247,7 @@ def test_number_formats_comments_and_decision_dropdown(tmp_path):
         birth = ws.cell(FIRST, cols[titles[5]])
         assert birth.value == dt.datetime(1990, 8, 17) and birth.number_format == date
         score = ws.cell(FIRST, cols[titles[14]])
-        assert score.value == pytest.approx(0.6024) and score.number_format == "0.00"
+        assert score.value == pytest.approx(0.6024) and score.number_format == num_format("score", lang)
         nik = ws.cell(FIRST, cols["NIK"])
         assert nik.number_format == "@"
         keputusan = titles[15]

@@ -92,16 +92,9 @@ _LINE_HEIGHT = 13  # points per line of 10-point text
 CHANGES_MAX_PERSONS = 10_000
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
-#: Whole numbers as the reader of each language writes them, whatever the locale of the
-#: spreadsheet program: the separators are literal characters (``\.``), not the locale's
-#: grouping symbol (``#,##0`` shows ``3,000`` to a reader in Indonesia, who reads three).
-INT_FORMATS = {
-    "id": r"[>=1000000]#\.###\.###;[>=1000]#\.###;0",
-    "en": r"[>=1000000]#\,###\,###;[>=1000]#\,###;0",
-}
-#: Decimals: Excel has no literal decimal separator, so the Indonesian locale is named ([$-421]).
-DECIMAL_FORMATS = {"id": "[$-421]0.00", "en": "[$-409]0.00"}
-#: Dates as in every slrt workbook (:func:`labels.num_format`): 17/08/1990 (id), 17 Aug 1990 (en).
+#: the formats of every slrt workbook (:data:`labels.NUMBER_FORMATS`): 3.000 / 3,000, 0,95, 17/08/1990
+INT_FORMATS = {lang: num_format("int", lang) for lang in ("id", "en")}
+DECIMAL_FORMATS = {lang: num_format("score", lang) for lang in ("id", "en")}
 DATE_FORMATS = {lang: num_format("date", lang) for lang in ("id", "en")}
 DATE_FORMAT = DATE_FORMATS["id"]
 

@@ -29,6 +29,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from slrt_cli.i18n import issue_messages, t
+from slrt_cli.report.labels import num_format
 from slrt_cli.model import (
     ERROR,
     FLAGGED,
@@ -46,12 +47,9 @@ EXCEL_CELL_MAX = 32_767
 REPRODUCIBLE_TIME = dt.datetime(2000, 1, 1)
 #: fill of a cell with an error (the row is rejected) and with a warning (the row is flagged)
 ERROR_FILL, WARNING_FILL = "#FFC7CE", "#FFEB9C"
-#: per language: a village's number as typed, a count, a date. ``[$-421]`` is Indonesian (3.000 and 2,5
-#: wherever the reader's Excel or LibreOffice is set to another language).
-FORMATS = {
-    "id": {"number": "[$-421]General", "count": "[$-421]#,##0", "date": "dd/mm/yyyy"},
-    "en": {"number": "General", "count": "#,##0", "date": "dd mmm yyyy"},
-}
+#: per language: a village's number as typed, a count, a date (:data:`labels.NUMBER_FORMATS`, as in every slrt workbook)
+FORMATS = {lang: {"number": num_format("number", lang), "count": num_format("int", lang), "date": num_format("date", lang)}
+           for lang in ("id", "en")}
 #: issues whose parameters name columns by their letter in the village's file (renamed to the fix-file's)
 _LETTER_PARAMS = {"KEY_COLUMNS_DISAGREE": ("first", "other")}
 

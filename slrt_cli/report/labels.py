@@ -125,9 +125,16 @@ def label(key: str, lang: str) -> str:
 #: Excel number formats per language. Excel shows the separators of the reader's computer
 #: (``#,##0`` is ``3.000`` on an Indonesian Windows); dates are ``17/08/1990`` in Bahasa and
 #: ``17 Aug 1990`` in English (no day/month confusion for an English reader).
+#: The number formats of every slrt workbook (laporan.xlsx, review.xlsx, the fix-files), one place.
+#: Whole numbers: the separators are literal characters (``\.``), not the locale's grouping symbol
+#: (``#,##0`` shows ``3,000`` to a reader in Indonesia whose Excel is set to English, who reads three).
+#: Decimals: Excel has no literal decimal separator, so the locale is named (``[$-421]`` Indonesian).
+#: A village's number as typed (``number``): General, in the reader's language.
 NUMBER_FORMATS: dict[str, dict[str, str]] = {
-    "id": {"int": "#,##0", "decimal": "#,##0.00", "score": "0.00", "date": "dd/mm/yyyy", "text": "@", "row": "0"},
-    "en": {"int": "#,##0", "decimal": "#,##0.00", "score": "0.00", "date": "dd mmm yyyy", "text": "@", "row": "0"},
+    "id": {"int": r"[>=1000000]#\.###\.###;[>=1000]#\.###;0", "decimal": "[$-421]#,##0.00",
+           "score": "[$-421]0.00", "date": "dd/mm/yyyy", "text": "@", "row": "0", "number": "[$-421]General"},
+    "en": {"int": r"[>=1000000]#\,###\,###;[>=1000]#\,###;0", "decimal": "[$-409]#,##0.00",
+           "score": "[$-409]0.00", "date": "dd mmm yyyy", "text": "@", "row": "0", "number": "General"},
 }
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
