@@ -106,6 +106,7 @@ class Pool:
         self._initargs = initargs
         self._context: _Context | None = None
         self._executor: ProcessPoolExecutor | None = None
+        self._batches: list[Batch] = []
 
     @property
     def parallel(self) -> bool:
@@ -136,58 +137,33 @@ class Pool:
         """``fn(item)`` for every ``(item, name)``, in input order; ``meanwhile()`` runs here in the meantime.
 
         With workers, they take the items from the front while this process runs ``meanwhile``
-        and then takes the items no worker has started, from the back. An item whose worker
-        died (killed, out of memory) is done here.
+        and then takes the items no worker has started, from the back (:meth:`begin`). An item
+        whose worker died (killed, out of memory) is done here.
 
         Returns:
             The results in input order, and what ``meanwhile`` returned.
         """
-        n = len(items)
-        results: list[Any] = [None] * n
-        done = 0
-
-        def here(i: int) -> None:
-            nonlocal done
-            if progress:
-                progress(items[i][1], done, n)
-            results[i] = fn(items[i][0])
-            done += 1
-
-        if self._executor is None:
+        batch = self.begin(fn, items)
+        try:
             extra = meanwhile() if meanwhile else None
-            for i in range(n):
-                here(i)
-        else:
-            split = _Split(n)
-            futures: list[Future | None] = [None] * n
-            feeder = threading.Thread(target=_feed, args=(self._executor, self.workers, fn, items, split, futures),
-                                      name="slrt-feeder", daemon=True)
-            feeder.start()
-            mine: list[int] = []
-            try:
-                extra = meanwhile() if meanwhile else None
-                while (i := split.take_back()) is not None:  # the workers go forward: this process comes back
-                    mine.append(i)
-                    here(i)
-            finally:
-                split.close()
-                feeder.join()
-            for i in set(range(n)).difference(mine):
-                future = futures[i]
-                try:
-                    if future is None:  # taken by the feeder as the pool broke: never handed over
-                        raise BrokenProcessPool
-                    results[i] = future.result()
-                    done += 1
-                except BrokenProcessPool:
-                    log.warning("worker stopped; item %d done here", i + 1)
-                    here(i)
-        if progress:
-            progress("", done, n)
-        return results, extra
+        except BaseException:
+            batch.close()
+            raise
+        return batch.finish(progress), extra
+
+    def begin(self, fn: Callable[[T], R], items: Sequence[tuple[T, str]]) -> Batch:
+        """Start ``fn(item)`` for every ``(item, name)`` in the workers; :meth:`Batch.finish` later does
+        here what no worker has started and returns the results in input order (without workers,
+        :meth:`Batch.finish` does it all). This process is free in between: ``slrt run`` matches
+        while the workers write the villages' fix-files."""
+        batch = Batch(self._executor, self.workers, fn, items)
+        self._batches.append(batch)
+        return batch
 
     def stop(self) -> None:
         """Cancel what no worker has started, terminate the workers and wait until they are gone."""
+        for batch in self._batches:
+            batch.close()
         if self._executor is None:
             return
         executor, self._executor = self._executor, None
@@ -231,6 +207,65 @@ class Pool:
                 self._executor = executor
                 self.stop()
                 raise
+
+
+class Batch:
+    """Items handed to the workers one at a time, from the front (:meth:`Pool.begin`); :meth:`finish`
+    does the rest here, from the back, and returns every result in input order."""
+
+    def __init__(self, executor: ProcessPoolExecutor | None, workers: int, fn: Callable, items: Sequence[tuple[Any, str]]):
+        self._fn, self._items = fn, items
+        self._split = _Split(len(items))
+        self._futures: list[Future | None] = [None] * len(items)
+        self._feeder: threading.Thread | None = None
+        if executor is not None and items:
+            self._feeder = threading.Thread(target=_feed, args=(executor, workers, fn, items, self._split, self._futures),
+                                            name="slrt-feeder", daemon=True)
+            self._feeder.start()
+
+    def close(self) -> None:
+        """No more items go to the workers (on an error: what they run is let finish by :meth:`Pool.stop`)."""
+        self._split.close()
+        if self._feeder is not None:
+            self._feeder.join()
+
+    def finish(self, progress: Progress | None = None) -> list:
+        """Do here what no worker has taken, from the back; then the workers' results. An item
+        whose worker died is done here."""
+        items, n = self._items, len(self._items)
+        results: list[Any] = [None] * n
+        done = 0
+
+        def here(i: int) -> None:
+            nonlocal done
+            if progress:
+                progress(items[i][1], done, n)
+            results[i] = self._fn(items[i][0])
+            done += 1
+
+        mine: set[int] = set()
+        take = self._split.take_back if self._feeder is not None else self._split.take_front  # alone: in order
+        try:
+            while (i := take()) is not None:
+                mine.add(i)
+                here(i)
+        finally:
+            self.close()
+        for i in range(n):
+            if i in mine:
+                continue
+            future = self._futures[i]
+            try:
+                if future is None:  # taken by the feeder as the pool broke: never handed over
+                    raise BrokenProcessPool
+                results[i] = future.result()
+                done += 1
+            except BrokenProcessPool:
+                log.warning("worker stopped; item %d done here", i + 1)
+                here(i)
+        if progress:
+            progress("", done, n)
+        return results
 
 
 class _Split:

@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterator
-from concurrent.futures import Future
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from slrt_cli import export
 from slrt_cli.atomic import staged_dir
-from slrt_cli.executor import Pool
+from slrt_cli.executor import Batch, Pool
 from slrt_cli.model import ValidationReport
 from slrt_cli.report.fixfiles import prepare_fix_files, write_prepared
 from slrt_cli.schemas import Schema
@@ -68,17 +67,19 @@ def _stopping(pool: Pool | None) -> Iterator[Pool]:
 
 
 def write_village_files(report: ValidationReport, stage: Path, schema: Schema, lang: str,
-                        pool: Pool | None = None) -> list[Future]:
+                        pool: Pool | None = None) -> Batch:
     """issues.csv, issues.parquet (read again by `slrt report`) and the fix-files of a validation.
 
-    The fix-files are prepared here and written by ``pool``'s workers, one job per file (without
-    workers, here and now); ``slrt run`` matches meanwhile. Wait for them with ``.result()``.
+    The fix-files are prepared here and handed to ``pool``'s workers, one file at a time, while
+    `slrt run` matches; ``.finish()`` then writes here the ones no worker has started (without
+    workers, all of them) and raises a worker's error.
     """
     pool = pool or Pool()
-    futures = [pool.submit(write_prepared, [f]) for f in prepare_fix_files(report, stage, schema, lang)]
+    prepared = prepare_fix_files(report, stage, schema, lang)
+    batch = pool.begin(write_prepared, [([f], f.target.name) for f in prepared])
     export.write_issues(report, stage / "issues.csv", lang, schema)
     report.issue_table.write_parquet(stage / "issues.parquet")
-    return futures
+    return batch
 
 
 def write_run_outputs(
@@ -111,7 +112,7 @@ def counts_per_desa(rec: Reconciliation) -> dict[str, dict[str, int]]:
 
 def _write_run_tables(
     result: RunReport, stage: Path, schema: Schema, lang: str, settings: dict | None, split_desa: bool,
-    fixes: list[str], pool: Pool | None = None,
+    fixes: list[str], pool: Pool | None = None, meanwhile: Callable[[], Any] | None = None,
 ) -> list[str]:
     from slrt_cli.reconcile import explain_changes
     from slrt_cli.report.excel import write_workbook
@@ -127,6 +128,8 @@ def _write_run_tables(
                              full_ids=result.full_ids)
         books.append(pool.submit(write_review, stage / "review.xlsx", pairs, lang=lang))
     outputs = _write_run_data(result, stage, schema, lang, settings, split_desa, fixes, [])
+    if meanwhile is not None:  # the villages' fix-files no worker has started yet, while they write the books
+        meanwhile()
     for book in books:
         book.result()
     return outputs

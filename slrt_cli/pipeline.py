@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import time
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -420,6 +421,7 @@ def _run_with(pool, inputs, register, out, *, lang, overwrite, today, progress, 
               workers, period, state, decisions, split_desa, read_hidden_sheets=False, mapping=None) -> RunReport:
     schema = schema or load_schema()
     today = today or dt.date.today()
+    clock = {"start": time.perf_counter()}
     if out is not None:
         check_target(Path(out), overwrite)
     # the register is loaded here while workers start reading the villages' files
@@ -452,8 +454,11 @@ def _run_with(pool, inputs, register, out, *, lang, overwrite, today, progress, 
     if reg_read.issues:  # the register's files left out or read once: in issues.csv with the rest
         report.issue_table = pl.concat([report.issue_table, issues_frame(reg_read.issues)])
 
+    clock["read"] = time.perf_counter()
+
     def linked() -> RunReport:
         result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, applied)
+        clock["match"] = time.perf_counter()
         result.validation, result.period, result.register = report, period, reg
         result.register_files = [f.to_dict() for f in reg_read.files]
         return result
@@ -468,9 +473,13 @@ def _run_with(pool, inputs, register, out, *, lang, overwrite, today, progress, 
             result = linked()
             run_settings = {"coverage": coverage, "full_nik": full_ids, "period": period,
                             "split_desa": split_desa, "workers": workers}
-            result.outputs = _write_run_tables(result, stage, schema, lang, run_settings, split_desa, fixes, pool)
-            for done in village:
-                done.result()  # a worker's error is raised here: the run is not published
+            # then this process writes the fix-files no worker has started while the workers write the
+            # workbooks; a worker's error is raised here: the run is not published
+            result.outputs = _write_run_tables(result, stage, schema, lang, run_settings, split_desa, fixes, pool,
+                                               meanwhile=village.finish)
+        end = time.perf_counter()  # the outputs are in place
+        log.info("seconds read=%.2f match=%.2f outputs=%.2f total=%.2f", clock["read"] - clock["start"],
+                 clock["match"] - clock["read"], end - clock["match"], end - clock["start"])
     if store is not None:  # remembered only once the outputs are safely in place
         store.record_decisions(new_decisions)
         store.record_processed([(f.file, f.sha256) for f in report.files if f.readable], store_period)

@@ -32,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--kab", default="3201")
     b.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="worker processes")
     b.add_argument("--siksng", action="store_true", help="also write the register as a SIKS-NG pipe CSV")
+    b.add_argument("--noise", type=float, default=1.0, help="multiplier of the noise rates (about 4: a messy month)")
     b.add_argument("--overwrite", action="store_true", help="replace generated files in a non-empty folder")
     return p
 
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             w = generate_bench(args.out, files=args.files, rows=args.rows, register_persons=args.register_persons,
                                seed=args.seed, kab=args.kab, jobs=args.jobs, siksng=args.siksng,
-                               overwrite=args.overwrite)
+                               overwrite=args.overwrite, noise=args.noise)
     except (FileExistsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

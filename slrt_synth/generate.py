@@ -171,10 +171,12 @@ def generate_sample(out: Path, seed: int = SAMPLE_SEED, kab: str = "3201", perso
 
 def generate_bench(out: Path, files: int = 100, rows: int = 100_000, register_persons: int = 1_000_000,
                    seed: int = BENCH_SEED, kab: str = "3201", jobs: int = 2, siksng: bool = False,
-                   overwrite: bool = False) -> Written:
+                   overwrite: bool = False, noise: float = 1.0) -> Written:
     """Write a benchmark data set: register Parquet, ``files`` village files with ``rows`` rows in total, truth.
 
-    The result depends on the arguments and the seed, not on ``jobs``.
+    ``noise`` multiplies the noise rates (1.0 realistic for a clean month; about 4 gives a month as
+    messy as real ones, with most rows flagged). The result depends on the arguments and the seed,
+    not on ``jobs``.
     """
     times: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -192,7 +194,7 @@ def generate_bench(out: Path, files: int = 100, rows: int = 100_000, register_pe
     weights = [rng.lognormvariate(0, 0.5) for _ in range(files)]
     sizes = [max(1, int(rows * w / sum(weights))) for w in weights]
     sizes[0] += rows - sum(sizes)
-    builder = BatchBuilder(pop, seed + 100, BATCH_DATE, level=1.0)
+    builder = BatchBuilder(pop, seed + 100, BATCH_DATE, level=noise)
     written = Written(out=out, register_persons=len(pop), register_households=pop.n_households)
     missing: list[dict] = []
     first_plan: dict[str, FilePlan] = {}
@@ -233,7 +235,7 @@ def generate_bench(out: Path, files: int = 100, rows: int = 100_000, register_pe
     written.seconds = times
     manifest = {
         "kind": "bench", "seed": seed, "kab": kab, "files": files, "rows": rows,
-        "register_persons": register_persons, "data_rows_written": written.data_rows,
+        "register_persons": register_persons, "noise": noise, "data_rows_written": written.data_rows,
         "files_by_format": {f: sum(1 for x in written.files if x["format"] == f) for f in ("xlsx", "xls", "csv")},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

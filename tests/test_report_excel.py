@@ -309,3 +309,25 @@ def test_register_persons_not_found_have_birth_dates(result, books):
     col, note = titles.index(lab["tanggal_lahir"]), titles.index(lab["keterangan"])
     gone = [row for row in ws.iter_rows(min_row=3) if row[note].value == lab["kept_not_found"]]
     assert gone and sum(row[col].is_date for row in gone) >= len(gone) * 0.8
+
+
+def test_a_long_not_found_list_is_cut_in_the_workbook_and_whole_in_csv(result, tmp_path, monkeypatch):
+    """--coverage desa can list a whole desa's prelist: the workbook shows the first rows and says
+    where the whole list is (not_found.csv/.parquet); every other row stays."""
+    nf = result.reconciliation.not_found.height
+    assert nf > 3
+    monkeypatch.setattr(excel, "MAX_NOT_FOUND_ROWS", 3)
+    path = tmp_path / "laporan.xlsx"
+    write_workbook(path, result, run_date=RUN_DATE)
+    ws = openpyxl.load_workbook(path)[sheet_name("not_found")]
+    lab = LABELS["id"]
+    rows = table(ws)
+    gone = [r for r in rows if r[lab["keterangan"]] == lab["kept_not_found"]]
+    absent = [r for r in rows if r[lab["keterangan"]] != lab["kept_not_found"]]
+    assert len(gone) == 3
+    assert "not_found.csv" in ws["A1"].value and f"dari {nf} orang" in ws["A1"].value
+    monkeypatch.setattr(excel, "MAX_NOT_FOUND_ROWS", nf)  # not cut: the same village rows, every person
+    write_workbook(path, result, run_date=RUN_DATE)
+    whole = table(openpyxl.load_workbook(path)[sheet_name("not_found")])
+    assert [r for r in whole if r[lab["keterangan"]] != lab["kept_not_found"]] == absent
+    assert len(whole) == len(absent) + nf

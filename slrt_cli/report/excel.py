@@ -36,7 +36,7 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from slrt_cli.i18n import catalog
+from slrt_cli.i18n import catalog, t
 from slrt_cli.report.fixfiles import reasons_frame
 from slrt_cli.report.labels import LABELS as _LABELS
 from slrt_cli.report.labels import num_format
@@ -116,6 +116,11 @@ def format_int(n: int, lang: str) -> str:
     """A whole number as text, as the reader writes it: 3000 -> "3.000" (id), "3,000" (en)."""
     text = f"{int(n):,}"
     return text.replace(",", ".") if lang == "id" else text
+
+
+#: register persons not found listed in the workbook at most (a whole desa's prelist with
+#: ``--coverage desa`` can be hundreds of thousands: the whole list is in not_found.csv/.parquet)
+MAX_NOT_FOUND_ROWS = 20_000
 
 
 # ------------------------------------------------------------ the month's data
@@ -348,8 +353,15 @@ def build_workbook(
     fmt = _formats(wb, lang)
     _summary_sheet(wb, fmt, month, lang, period, run_date, title)
     for key, categories, columns in SHEETS:
-        frame = _sheet_frame(rows, month.missing, categories, lang)
-        _data_sheet(wb, fmt, label(f"sheet_{key}", lang), label(f"about_{key}", lang), frame, columns, lang)
+        about = label(f"about_{key}", lang)
+        missing = month.missing
+        if NOT_FOUND in categories and missing.height > MAX_NOT_FOUND_ROWS:  # the whole list is in not_found.csv
+            about += " " + t("report_not_found_cut", lang=lang, shown=format_int(MAX_NOT_FOUND_ROWS, lang),
+                             total=format_int(missing.height, lang))
+            missing = missing.sort(["kecamatan", "desa", "household_id", "person_id"], nulls_last=True).head(
+                MAX_NOT_FOUND_ROWS)
+        frame = _sheet_frame(rows, missing, categories, lang)
+        _data_sheet(wb, fmt, label(f"sheet_{key}", lang), about, frame, columns, lang)
     _changes_sheet(wb, fmt, result, month, lang, full_ids)
     for ws in wb.worksheets():  # the page header names the month, not the title again (row 1 has it)
         _print_setup(ws, f"{label('period', lang)} {period}", lang)

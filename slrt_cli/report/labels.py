@@ -122,9 +122,7 @@ def label(key: str, lang: str) -> str:
     return LABELS[lang].get(key, LABELS["id"].get(key, key))
 
 
-#: Excel number formats per language. Excel shows the separators of the reader's computer
-#: (``#,##0`` is ``3.000`` on an Indonesian Windows); dates are ``17/08/1990`` in Bahasa and
-#: ``17 Aug 1990`` in English (no day/month confusion for an English reader).
+#: Dates are ``17/08/1990`` in Bahasa and ``17 Aug 1990`` in English (no day/month confusion).
 #: The number formats of every slrt workbook (laporan.xlsx, review.xlsx, the fix-files), one place.
 #: Whole numbers: the separators are literal characters (``\.``), not the locale's grouping symbol
 #: (``#,##0`` shows ``3,000`` to a reader in Indonesia whose Excel is set to English, who reads three).
