@@ -113,3 +113,16 @@ def test_help_in_bahasa_by_default_and_back_again():
 
 def test_catalogs_keep_the_same_keys():
     assert catalog("id").keys() == catalog("en").keys()
+
+
+def test_the_privacy_rule_is_in_the_help_in_both_languages(monkeypatch):
+    from typer.testing import CliRunner
+
+    from slrt_cli.cli import app
+
+    monkeypatch.delenv("SLRT_LANG", raising=False)
+    out = CliRunner().invoke(app, ["--help"]).output
+    assert "Privasi:" in out and "schemas/privacy.toml" in out and "320101******0001" in out
+    monkeypatch.setenv("SLRT_LANG", "en")
+    out = CliRunner().invoke(app, ["--help"]).output
+    assert "Privacy:" in out and "schemas/privacy.toml" in out

@@ -15,14 +15,15 @@ from slrt_cli.cli.commands import schema as _schema
 from slrt_cli.cli.commands import template as _template
 from slrt_cli.cli.commands import validate as _validate
 from slrt_cli.cli.help import HelpCommand, HelpGroup
-from slrt_cli.cli.options import EXIT_CODES_HELP
+from slrt_cli.cli.options import EXIT_CODES_HELP, PRIVACY_HELP
 
 app = typer.Typer(
     name="slrt",
     cls=HelpGroup,
     help=(
         "slrt: periksa dan padankan berkas verivali SLRT/Puskesos dengan DTKS/DTSEN.\n\n"
-        "Contoh: slrt run --register sample_data/register/dtks_siksng.csv sample_data/desa --out hasil\n\n" + EXIT_CODES_HELP
+        "Contoh: slrt run --register sample_data/register/dtks_siksng.csv sample_data/desa --out hasil\n\n"
+        + PRIVACY_HELP + "\n\n" + EXIT_CODES_HELP
     ),
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,

@@ -15,6 +15,8 @@ from contextlib import contextmanager
 
 import typer.core
 
+from slrt_cli.cli.options import PRIVACY_HELP_EN
+
 EXIT_CODES_EN = (
     "Exit codes: 0 done; 1 done but something needs attention (validate: rows/files with errors; "
     "run/match: only when --fail-on asks for it); 2 wrong usage or configuration (also: the output "
@@ -26,7 +28,7 @@ EXIT_CODES_EN = (
 COMMANDS_EN = {
     "": "slrt: check and match SLRT/Puskesos verification files against the DTKS/DTSEN.\n\n"
         "Example: slrt run --register sample_data/register/dtks_siksng.csv sample_data/desa --out hasil\n\n"
-        + EXIT_CODES_EN,
+        + PRIVACY_HELP_EN + "\n\n" + EXIT_CODES_EN,
     "validate": "Read, normalise and check the villages' verification files.\n\n"
                 "Every data row is recorded in rows.parquet as accepted, flagged or rejected, with the "
                 "reasons in issues.csv (one row per problem) and an Excel fix-file per village in "

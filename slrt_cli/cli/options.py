@@ -37,6 +37,16 @@ EXIT_CODES_HELP = (
     "(juga: folder hasil sedang dipakai proses lain); 3 masukan tidak dapat dipakai (tidak ada berkas yang "
     "terbaca, DTKS tidak terbaca); 4 kesalahan internal."
 )
+PRIVACY_HELP = (
+    "Privasi: NIK/No KK disamarkan di layar, log dan laporan (320101******0001); utuh hanya di berkas "
+    "kirim/ (Kemensos) dan di berkas perbaikan (kembali ke desa penulisnya), dan di tabel Dinas dengan "
+    "--full-nik. Aturan lengkap: schemas/privacy.toml."
+)
+PRIVACY_HELP_EN = (
+    "Privacy: NIK/No KK are masked on screen, in logs and reports (320101******0001); full only in "
+    "kirim/ (the ministry) and the fix-files (back to the village that wrote them), and in the Dinas's "
+    "tables with --full-nik. The whole rule: schemas/privacy.toml."
+)
 Register = Annotated[
     list[Path],
     typer.Option(
