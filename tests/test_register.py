@@ -119,3 +119,21 @@ def test_register_without_region_columns_still_runs(tmp_path):
     frame = load_register([path], SCHEMA, dt.date(2026, 11, 22))
     assert {"kode_desa", "no_kk", "hub_kk", "alamat"} <= set(frame.columns)
     assert frame["kode_desa"].to_list() == [None]
+
+
+def test_a_register_without_a_household_id_never_shows_the_no_kk_as_one(tmp_path):
+    """Without ID DTKS/IDBDT the household is known by its No KK: slrt gives it an opaque id
+    (household_id goes into reconciliation.csv, not_found.csv and households.csv, where a No KK is
+    masked by the privacy rule), the same for every member, different between KKs."""
+    from slrt_cli.pipeline import load_register
+
+    path = tmp_path / "tanpa_id.csv"
+    path.write_text("NOKK|NIK|NAMA|TANGGAL LAHIR\n"
+                    "3201010101900001|3201014508900001|WARGA SATU|1990-08-05\n"
+                    "3201010101900001|3201015508920002|WARGA DUA|1992-08-15\n"
+                    "3201010101900009|3201016508940003|WARGA TIGA|1994-08-25\n")
+    frame = load_register([path], SCHEMA, dt.date(2026, 11, 22))
+    ids = frame["household_id"].to_list()
+    assert ids[0] == ids[1] != ids[2]
+    assert not any(kk in str(i) for i in ids for kk in ("3201010101900001", "3201010101900009"))
+    assert frame["no_kk"].to_list()[0] == "3201010101900001"  # the No KK itself is kept, as a No KK

@@ -303,10 +303,15 @@ def _require(frame: pl.DataFrame, files: str) -> None:
 
 
 def _derive_ids(frame: pl.DataFrame) -> pl.DataFrame:
-    """Household id from the family id or No KK; person id derived when the layout has none."""
+    """Household id from the family id, else an opaque one made from the No KK (``K`` + a hash: a
+    household id is shown where a No KK is masked); person id derived when the layout has none."""
     if "household_id" not in frame.columns or frame["household_id"].null_count() == frame.height:
-        source = "keluarga_id" if "keluarga_id" in frame.columns else "no_kk"
-        frame = frame.with_columns(pl.col(source).alias("household_id"))
+        if "keluarga_id" in frame.columns:
+            frame = frame.with_columns(pl.col("keluarga_id").alias("household_id"))
+        else:
+            kk = frame["no_kk"].cast(pl.Utf8)
+            ids = {k: "K" + _stable_id(k)[1:] for k in kk.drop_nulls().unique().to_list()}
+            frame = frame.with_columns(kk.replace_strict(ids, default=None, return_dtype=pl.Utf8).alias("household_id"))
     if "person_id" in frame.columns and frame["person_id"].null_count() == 0:
         return frame.with_columns(pl.lit(False).alias(DERIVED))
     parts = [c for c in ("household_id", "nik", "nama", "tanggal_lahir") if c in frame.columns]
