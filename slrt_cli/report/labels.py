@@ -23,7 +23,7 @@ LABELS: dict[str, dict[str, str]] = {
         # columns
         "kecamatan": "Kecamatan", "desa": "Desa/Kelurahan", "kode_desa": "Kode desa", "source_file": "Berkas",
         "source_sheet": "Lembar", "source_row": "Baris", "nik": "NIK", "no_kk": "No KK", "nama": "Nama",
-        "tanggal_lahir": "Tanggal lahir", "alamat": "Alamat", "person_id": "ID DTKS",
+        "tanggal_lahir": "Tanggal lahir", "alamat": "Alamat", "person_id": "ID orang DTKS",
         "household_id": "ID ruta DTKS", "score": "Skor", "status_desa": "Status dari desa",
         "alasan": "Alasan", "masalah": "Masalah data", "keterangan": "Keterangan",
         "nama_desa_row": "Nama (data desa)",
@@ -76,7 +76,7 @@ LABELS: dict[str, dict[str, str]] = {
         "not_found": "Missing from village files",
         "kecamatan": "Kecamatan", "desa": "Desa/Kelurahan", "kode_desa": "Desa code", "source_file": "File",
         "source_sheet": "Sheet", "source_row": "Row", "nik": "NIK", "no_kk": "No KK", "nama": "Name",
-        "tanggal_lahir": "Birth date", "alamat": "Address", "person_id": "DTKS ID",
+        "tanggal_lahir": "Birth date", "alamat": "Address", "person_id": "Register person id",
         "household_id": "DTKS household ID", "score": "Score", "status_desa": "Village status",
         "alasan": "Reason (Bahasa)", "masalah": "Data problems", "keterangan": "Note",
         "nama_desa_row": "Name (village data)",
