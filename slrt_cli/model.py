@@ -126,6 +126,8 @@ class SheetTable:
     data: pl.DataFrame
     issues: list[Issue] = field(default_factory=list)
     rows_skipped: int = 0
+    #: the text of the title rows above the header ("DATA VERIVALI DESA X BULAN OKTOBER 2025")
+    titles: tuple[str, ...] = ()
 
 
 @dataclass

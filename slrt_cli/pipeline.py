@@ -492,7 +492,8 @@ def _batch_period(report: ValidationReport, given: str, today: dt.date, schema: 
     folder that remembers files under "" must not see them again as another period's)."""
     from slrt_cli.period import choose_period
 
-    names = [(f.file, *(s.sheet for s in f.sheets)) for f in report.files if f.readable]
+    names = [(f.file, *(s.sheet for s in f.sheets), *(t for s in f.sheets for t in s.titles))
+             for f in report.files if f.readable]
     period, why, params = choose_period(given, names, today)
     if why is not None:
         issue = Issue(why, schema.severity(why), "", params=params)

@@ -184,7 +184,8 @@ def test_run_takes_the_period_from_the_files(result):
 def test_run_without_a_named_month_warns_and_uses_the_run_month(tmp_path):
     folder = tmp_path / "desa"
     folder.mkdir()
-    (folder / "karadenan.csv").write_bytes((ROOT / "sample_data/desa/GUNUNGPUTRI/verivali_bojongkulur.csv").read_bytes())
+    lines = (ROOT / "sample_data/desa/GUNUNGPUTRI/verivali_bojongkulur.csv").read_bytes().split(b"\n")
+    (folder / "karadenan.csv").write_bytes(b"\n".join(lines[2:]))  # without its title rows (OKTOBER 2025)
     r = run([folder], [ROOT / "sample_data/register/dtks.parquet"], today=RUN_DATE)
     assert r.period == "2026-01"
     issues = r.validation.issue_table.filter(pl.col("code") == "PERIOD_UNKNOWN")
@@ -197,3 +198,14 @@ def test_run_without_a_named_month_warns_and_uses_the_run_month(tmp_path):
 
 def test_period_label_of_the_run(result):
     assert excel.period_label(RUN_DATE, "id", result.period) == "Oktober 2025"
+
+
+def test_run_takes_the_period_from_the_title_rows_above_the_header(tmp_path):
+    """A village writes the month in its sheet's title ("DESA BOJONGKULUR - OKTOBER 2025"), not
+    in the file's name: that month is the batch's period."""
+    folder = tmp_path / "desa"
+    folder.mkdir()
+    (folder / "karadenan.csv").write_bytes((ROOT / "sample_data/desa/GUNUNGPUTRI/verivali_bojongkulur.csv").read_bytes())
+    r = run([folder], [ROOT / "sample_data/register/dtks.parquet"], today=RUN_DATE)
+    assert r.period == "2025-10"
+    assert not r.validation.issue_table.filter(pl.col("code").str.starts_with("PERIOD_")).height

@@ -351,6 +351,10 @@ def read_grid(grid: Grid, schema: Schema, *, file: str, path: Path, sheet: str,
     rows = guard.rows(chain(raw[header.last_index + 1 :], grid.rows))
     res = _read_data(rows, grid.label, header, schema, file=file, path=path, sheet=sheet, max_rows=max_rows)
     guard.report(res, schema, file=file, sheet=sheet)
+    if res.table is not None:  # the sheet's own title (it may name the month: the batch's period)
+        first = header.rows[0]
+        res.table.titles = tuple(" ".join(str(t) for t in texts if t) for number, texts, *_ in buffer
+                                 if number < first and any(texts))
     return res
 
 
