@@ -62,6 +62,7 @@ KEYS: dict[str, Key] = {
         Key("json", "bool", False, "one JSON summary on stdout"),
         Key("match_threshold", "float", None, "posterior probability from which a pair is a match"),
         Key("review_threshold", "float", None, "posterior probability from which a pair goes to review"),
+        Key("batas_hari", "int", 14, "slrt layanan: days without an answer after which a referral is overdue"),
     )
 }
 

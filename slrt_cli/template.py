@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 
 import xlsxwriter
@@ -173,6 +174,8 @@ def build_template(
     lang: str = "id",
     schema: Schema | None = None,
     rows: int = DEFAULT_ROWS,
+    fields: Sequence[str] | None = None,
+    choices: dict[str, list[str]] | None = None,
 ) -> TemplateInfo:
     """Write the entry template to ``path`` (an ``.xlsx``; replaced atomically if it exists).
 
@@ -182,6 +185,8 @@ def build_template(
         lang: "id" (Bahasa Indonesia) or "en": headers, lists and instructions.
         schema: schema files (default: the bundled ones).
         rows: data rows prepared with validations (and the desa code formula).
+        fields: the columns, in order (default: the verivali template's); e.g. the SLRT desk's log.
+        choices: dropdown lists for fields without a code list (field -> values), e.g. the desk's categories.
 
     Returns:
         A :class:`TemplateInfo`.
@@ -199,16 +204,18 @@ def build_template(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # a blank template holds no personal data: shareable (0644)
-    info = atomic_write(path, lambda tmp: _write(tmp, schema, kab, lang, rows), mode=0o644)
+    info = atomic_write(path, lambda tmp: _write(tmp, schema, kab, lang, rows, fields, choices), mode=0o644)
     info.path = path
     return info
 
 
 class _Builder:
-    def __init__(self, path: Path, schema: Schema, kab: str | None, lang: str, rows: int) -> None:
+    def __init__(self, path: Path, schema: Schema, kab: str | None, lang: str, rows: int,
+                 fields: Sequence[str] | None = None, choices: dict[str, list[str]] | None = None) -> None:
         self.schema, self.kab, self.lang, self.rows = schema, kab, lang, rows
+        self.choices = choices or {}
         self.tx = TEXTS[lang]
-        self.fields = [schema.fields[f] for f in TEMPLATE_FIELDS if f in schema.fields]
+        self.fields = [schema.fields[f] for f in (fields or TEMPLATE_FIELDS) if f in schema.fields]
         self.wb = xlsxwriter.Workbook(str(path))
         self.fmt = self._formats()
         self.data = self.wb.add_worksheet(self.tx["data_sheet"])
@@ -286,6 +293,10 @@ class _Builder:
         elif fld.name == "nama_desa" and self.kab:
             v = {"validate": "list", "source": self._desa_list(), "error_message": tx["err_list"]}
             message = tx["choose_desa"].format(kab=self.info.kabupaten_name)
+        elif fld.name in self.choices:
+            values = self.choices[fld.name]
+            v = {"validate": "list", "source": self._list_source(fld.name, values), "error_message": tx["err_list"]}
+            message = tx["choose_list"].format(values=", ".join(values))
         elif fld.kind == "code" and (cl := self.schema.codelist_for(fld.name)):
             labels = cl.labels_en if self.lang == "en" else cl.labels_id
             values = [labels[c] for c in cl.codes]
@@ -396,8 +407,8 @@ class _Builder:
         return text
 
 
-def _write(path: Path, schema: Schema, kab: str | None, lang: str, rows: int) -> TemplateInfo:
-    return _Builder(path, schema, kab, lang, rows).build()
+def _write(path: Path, schema: Schema, kab: str | None, lang: str, rows: int, fields=None, choices=None) -> TemplateInfo:
+    return _Builder(path, schema, kab, lang, rows, fields, choices).build()
 
 
 def _clip(text: str, n: int) -> str:

@@ -34,11 +34,23 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--siksng", action="store_true", help="also write the register as a SIKS-NG pipe CSV")
     b.add_argument("--noise", type=float, default=1.0, help="multiplier of the noise rates (about 4: a messy month)")
     b.add_argument("--overwrite", action="store_true", help="replace generated files in a non-empty folder")
+    lay = sub.add_parser("layanan", help="SLRT desk service logs (buku layanan) drawn from a register, with truth.csv")
+    lay.add_argument("--register", type=Path, required=True, help="a synthetic register extract (Parquet, canonical columns)")
+    lay.add_argument("--out", type=Path, required=True, help="output folder")
+    lay.add_argument("--visits", type=int, default=60)
+    lay.add_argument("--files", type=int, default=2)
+    lay.add_argument("--seed", type=int, default=2025)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "layanan":
+        from slrt_synth.layanan import generate_logs
+
+        done = generate_logs(args.register, args.out, visits=args.visits, files=args.files, seed=args.seed)
+        print(f"{done.out}: {len(done.files)} service logs, {done.visits} visits; truth {done.truth}", file=sys.stderr)
+        return 0
     try:
         if args.command == "sample":
             w = generate_sample(args.out, seed=args.seed, kab=args.kab, persons=args.persons, overwrite=args.overwrite)

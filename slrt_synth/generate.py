@@ -108,7 +108,7 @@ def _prepare(out: Path, overwrite: bool) -> None:
     if out.exists() and any(out.iterdir()):
         if not overwrite:
             raise FileExistsError(f"{out} is not empty (use --overwrite)")
-        for name in ("register", "desa"):
+        for name in ("register", "desa", "layanan"):
             shutil.rmtree(out / name, ignore_errors=True)
         for name in ("truth.csv", "truth.parquet", "truth_missing.csv", "truth_missing.parquet", "README.md",
                      "manifest.json"):
@@ -165,6 +165,9 @@ def generate_sample(out: Path, seed: int = SAMPLE_SEED, kab: str = "3201", perso
     written.missing = missing_rows(missing, {r["person_id"] for r in written.truth})
     write_truth_csv(out / "truth_missing.csv", written.missing or [{"person_id": "", "household_id": "", "kode_desa": ""}][:0])
     (out / "README.md").write_text(readme.sample_readme(written, pop, seed, kab), encoding="utf-8")
+    from slrt_synth.layanan import write_sample  # the SLRT desk's service logs (slrt layanan)
+
+    write_sample(out)
     written.seconds["total"] = time.perf_counter() - t0
     return written
 

@@ -56,6 +56,16 @@ COMMANDS_EN = {
     "report": "Write laporan.xlsx and laporan.html again from an existing `slrt run` output folder "
               "(e.g. in another language), without reading the village files or the DTKS again.\n\n"
               "Example: slrt report hasil --lang en\n\n" + EXIT_CODES_EN,
+    "layanan": "The SLRT desk: read the Puskesos service logs, link every visitor to the DTKS/DTSEN and "
+               "follow the referrals up.\n\n"
+               "Service logs (Excel/CSV) are read like village files. Every visit gets one line in layanan.csv "
+               "(also .parquet) with its situation: bukan_dtks (propose), sudah_menerima, belum_menerima, "
+               "perlu_adminduk (NIK first, Disdukcapil), lainnya, ditolak. rujukan.xlsx: summary, one sheet per "
+               "office referred to, overdue referrals, household members (NIK masked); layanan.html; "
+               "tindak_lanjut.csv (every referral followed, across months); kirim/ (new proposals for the "
+               "ministry). Referrals are remembered in the state folder.\n\n"
+               "Example: slrt layanan sample_data/layanan --register sample_data/register/dtks.parquet "
+               "--out hasil_layanan\n\n" + EXIT_CODES_EN,
     "template": "Make the Excel verification template for Puskesos/villages: standard column titles in "
                 "Bahasa Indonesia, dropdowns, NIK/No KK as text checked for 16 digits, checked birth "
                 "dates, a hint on every column and a Petunjuk sheet.\n\n"
@@ -110,6 +120,12 @@ PARAMS_EN = {
     "rows": "rows.parquet of `slrt validate` (or its folder).",
     "folder": "Output folder of `slrt run`.",
     "draft_mapping": "Write a draft column-mapping file (TOML) with every column title found.",
+    "batas_hari": "A referral with no answer after this many days is overdue (default 14; config key batas_hari).",
+    "per_tanggal": "Count referrals up to this date (YYYY-MM-DD; default: the latest date in the service logs).",
+    "layanan fail_on": "Exit with code 1 when any of these occur (comma-separated): terlambat, ditolak, bukan_dtks.",
+    "layanan inputs": "Service logs (Excel/CSV) or folders (searched recursively).",
+    "layanan out": "Output folder (default: hasil_layanan).",
+    "layanan": "Also write the SLRT desk's service-log template (with --layanan).",
     "kabupaten": "Kemendagri kabupaten/kota code (e.g. 3201): its desa/kelurahan as a dropdown.",
 }
 

@@ -19,7 +19,11 @@ desa/kelurahan; kolom NIK dan No KK berformat teks dengan pemeriksaan 16 digit, 
 dengan pemeriksaan tanggal, pesan penjelasan di setiap kolom, dan lembar Petunjuk. Berkas yang
 diisi dengan templat ini terbaca `slrt validate` tanpa peringatan.
 
+Dengan --layanan: templat buku layanan meja SLRT/Puskesos (tanggal kunjungan, keluhan, kategori,
+program, dinas tujuan rujukan, status dan tanggal rujukan) untuk `slrt layanan`.
+
 Contoh: slrt template --out templat_verivali.xlsx --kabupaten 3201
+Contoh: slrt template --layanan --out buku_layanan.xlsx
 
 {o.EXIT_CODES_HELP}
 """
@@ -32,6 +36,7 @@ Kabupaten = Annotated[
     typer.Option("--kabupaten", "-k", help="Kode kabupaten/kota Kemendagri (mis. 3201): daftar pilihan desa/kelurahannya."),
 ]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Ganti berkas templat yang sudah ada.")]
+Layanan = Annotated[bool, typer.Option("--layanan", help="Templat buku layanan meja SLRT/Puskesos (untuk `slrt layanan`).")]
 
 _DONE = {
     "id": "Templat ditulis: {path} ({columns} kolom{desa}).",
@@ -49,15 +54,16 @@ def template_command(
     out: OutFile,
     kabupaten: Kabupaten = None,
     overwrite: Overwrite = False,
+    layanan: Layanan = False,
     *,
     flags: o.Flags,
 ) -> None:
     common = flags.common()
-    _template(out=out, kabupaten=kabupaten, overwrite=overwrite, common=common)
+    _template(out=out, kabupaten=kabupaten, overwrite=overwrite, common=common, layanan=layanan)
 
 
 @handle_errors
-def _template(*, out: Path, kabupaten: str | None, overwrite: bool, common: Common) -> None:
+def _template(*, out: Path, kabupaten: str | None, overwrite: bool, common: Common, layanan: bool = False) -> None:
     from slrt_cli.schemas import load_schema
     from slrt_cli.template import build_template, resolve_kabupaten
 
@@ -66,7 +72,12 @@ def _template(*, out: Path, kabupaten: str | None, overwrite: bool, common: Comm
         raise UsageError("error_bad_option", option="--out", value=str(out), allowed="*.xlsx")
     if out.exists() and not overwrite:
         raise UsageError("error_bad_option", option="--out", value=str(out), allowed=_EXISTS[common.lang])
-    info = build_template(out, kabupaten=kab, lang=common.lang)
+    if layanan:
+        from slrt_cli.desk import build_desk_template
+
+        info = build_desk_template(out, kabupaten=kab, lang=common.lang)
+    else:
+        info = build_template(out, kabupaten=kab, lang=common.lang)
     if common.json:
         common.emit_json(
             {
