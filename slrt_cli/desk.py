@@ -249,16 +249,22 @@ def _sheets(result: DeskReport, codes, lang: str) -> list[tuple[str, pl.DataFram
 
 
 def _summary_frame(result: DeskReport, codes, lang: str) -> pl.DataFrame:
+    from slrt_cli.report.labels import format_date, format_number
+
     s = result.summary
-    lines = [(t("layanan_sum_visits", lang=lang), str(s["visits"]))]
-    lines += [(t(f"layanan_situasi_{k}", lang=lang), str(n)) for k, n in s["situasi"].items()]
-    lines += [(t("layanan_sum_in_register", lang=lang), f"{s['in_register_share'] * 100:.1f}%"),
-              (t("layanan_sum_referrals", lang=lang), str(s["referrals"])),
-              (t("layanan_sum_answered", lang=lang), str(s["answered"])),
-              (t("layanan_sum_overdue", lang=lang, days=s["batas_hari"]), str(s["overdue"])),
+
+    def n(value: float, decimals: int = 0) -> str:  # 3.000 and 57,8 in Bahasa; 3,000 and 57.8 in English
+        return format_number(value, lang, decimals)
+
+    lines = [(t("layanan_sum_visits", lang=lang), n(s["visits"]))]
+    lines += [(t(f"layanan_situasi_{k}", lang=lang), n(c)) for k, c in s["situasi"].items()]
+    lines += [(t("layanan_sum_in_register", lang=lang), n(s["in_register_share"] * 100, 1) + "%"),
+              (t("layanan_sum_referrals", lang=lang), n(s["referrals"])),
+              (t("layanan_sum_answered", lang=lang), n(s["answered"])),
+              (t("layanan_sum_overdue", lang=lang, days=s["batas_hari"]), n(s["overdue"])),
               (t("layanan_sum_response", lang=lang), "-" if s["response_days_median"] is None
-               else f"{s['response_days_median']:g} / {s['response_days_mean']:g}"),
-              (t("layanan_sum_as_of", lang=lang), s["as_of"])]
+               else f"{n(s['response_days_median'], 1)} / {n(s['response_days_mean'], 1)}"),
+              (t("layanan_sum_as_of", lang=lang), format_date(dt.date.fromisoformat(s["as_of"]), lang))]
     head = pl.DataFrame(lines, schema=[t("layanan_col_hal", lang=lang), t("layanan_col_jumlah", lang=lang)], orient="row")
     by = result.table.group_by(pl.col("nama_desa").fill_null("-"), "kategori").agg(
         pl.len().alias("n"), pl.col("person_id").is_not_null().sum().alias("dtks")).sort(["nama_desa", "kategori"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from pathlib import Path
 
 import polars as pl
@@ -184,6 +185,11 @@ def test_workbook_has_a_sheet_per_office(month):
     assert {"Dinas Sosial", "Dinas Kesehatan", "Disdukcapil"} <= set(wb.sheetnames)
     assert {"Rujukan Terlambat", "Anggota Rumah Tangga"} <= set(wb.sheetnames)
     assert wb["Dinas Sosial"].freeze_panes == "A2"
+    figures = {r[0]: r[1] for r in wb["Ringkasan"].iter_rows(values_only=True) if r and r[0]}
+    share = next(v for k, v in figures.items() if "DTKS/DTSEN" in k and "%" in str(v))
+    assert "," in share or share in ("0%", "100%")  # 57,8% the Indonesian way, as in every workbook
+    day = next(v for k, v in figures.items() if k.startswith("Dihitung"))
+    assert re.fullmatch(r"\d\d/\d\d/\d{4}", day)  # 05/11/2025, not an ISO date
 
 
 # ---------------------------------------------------------------- follow-up
