@@ -59,19 +59,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--files", type=int, default=10)
     p.add_argument("--register", type=Path, default=DEFAULT_REGISTER)
     p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--noise", type=float, default=0.2,
+                   help="share of register visitors written with one slip (name, NIK digit, day/month)")
     p.add_argument("--regenerate", action="store_true")
     args = p.parse_args(argv)
     if not args.register.is_file():
         print(f"register missing: {args.register} (python -m slrt_synth bench --out benchmarks/_data/run/large)",
               file=sys.stderr)
         return 2
-    data = HERE / "_data" / "layanan" / f"{args.visits}"
+    data = HERE / "_data" / "layanan" / f"{args.visits}-noise{args.noise:g}"
     logs = data / "logs"
     if args.regenerate or not (logs / "truth.csv").is_file():
         shutil.rmtree(logs, ignore_errors=True)
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "slrt_synth", "layanan", "--register", str(args.register), "--out", str(logs),
-                        "--visits", str(args.visits), "--files", str(args.files), "--seed", str(args.seed)],
+                        "--visits", str(args.visits), "--files", str(args.files), "--seed", str(args.seed),
+                        "--noise", str(args.noise)],
                        check=True, cwd=REPO)
         print(f"generated {args.visits} visits in {time.perf_counter() - t0:.1f} s")
     truth = pl.read_csv(logs / "truth.csv", infer_schema=False)

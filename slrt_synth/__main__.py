@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     lay.add_argument("--visits", type=int, default=60)
     lay.add_argument("--files", type=int, default=2)
     lay.add_argument("--seed", type=int, default=2025)
+    lay.add_argument("--noise", type=float, default=0.0, help="share of register visitors written with one slip")
     return p
 
 
@@ -48,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "layanan":
         from slrt_synth.layanan import generate_logs
 
-        done = generate_logs(args.register, args.out, visits=args.visits, files=args.files, seed=args.seed)
+        done = generate_logs(args.register, args.out, visits=args.visits, files=args.files, seed=args.seed,
+                             noise=args.noise)
         print(f"{done.out}: {len(done.files)} service logs, {done.visits} visits; truth {done.truth}", file=sys.stderr)
         return 0
     try:

@@ -55,9 +55,14 @@ class Written:
 
 def generate_logs(register: Path, out: Path, *, visits: int = 60, files: int = 2, seed: int = 2025,
                   month: tuple[int, int] = (2025, 11), share_in: float = 0.6, share_no_nik: float = 0.1,
-                  truth_path: Path | None = None) -> Written:
+                  truth_path: Path | None = None, noise: float = 0.0) -> Written:
     """Write ``files`` service logs (alternating layouts) holding ``visits`` visits, and the truth
-    (``truth_path``, default ``out/truth.csv``)."""
+    (``truth_path``, default ``out/truth.csv``).
+
+    ``noise``: the share of register visitors written as a desk writes them in a hurry, one slip
+    each (a misspelt or old-spelling name, one NIK digit off, day and month swapped), so that the
+    matcher's other stages are exercised (the sample has none: it stays as committed).
+    """
     rng = random.Random(seed)
     reg = pl.read_parquet(register, columns=None)
     flags = [c for c in ("pkh", "bpnt", "pbi", "pip") if c in reg.columns]
@@ -81,6 +86,8 @@ def generate_logs(register: Path, out: Path, *, visits: int = 60, files: int = 2
         elif kind < share_no_nik + share_in:
             p = dict(rng.choice(recent)) if recent and rng.random() < 0.05 else dict(people[i % len(people)])
             recent.append(p)
+            if noise and rng.random() < noise:
+                p = _slip(p, rng)
             prog, flag, _ = NEEDS[cat]
             if not prog:
                 situ = "lainnya"
@@ -123,6 +130,22 @@ def generate_logs(register: Path, out: Path, *, visits: int = 60, files: int = 2
     for r in truth:
         counts[r["situasi"]] = counts.get(r["situasi"], 0) + 1
     return Written(out, names, len(truth), counts)
+
+
+def _slip(p: dict, rng: random.Random) -> dict:
+    """One slip of the pen on a register visitor's values (the person stays the same)."""
+    from slrt_synth import noise as nz
+
+    p = dict(p)
+    kind = rng.choice(("name", "name", "nik", "date"))
+    if kind == "name":
+        p["nama"] = nz.old_spelling(p["nama"], rng) or nz.typo(p["nama"], rng) or p["nama"]
+    elif kind == "nik":
+        p["nik"] = nz.digit_off(str(p["nik"]), rng)
+    else:
+        born = p["tanggal_lahir"]
+        p["tanggal_lahir"] = nz.swapped(born) or born
+    return p
 
 
 def _made_up(rng: random.Random, parts: list[str], people: list[dict], used: set[str]) -> dict:
