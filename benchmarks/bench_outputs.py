@@ -83,8 +83,9 @@ def messiness(out: Path) -> dict[str, float]:
     rec = pl.read_parquet(out / "reconciliation.parquet")
     issues = pl.read_parquet(out / "issues.parquet")
     n = rec.height if rows is None else rows.height
-    keys = [c for c in ("source_file", "source_sheet", "source_row") if c in issues.columns]
-    flagged = issues.select(keys).unique().height if keys else 0
+    # issues name their row by file, sheet and row (file- and sheet-level issues have no row)
+    keys = [c for c in ("file", "sheet", "row") if c in issues.columns]
+    flagged = issues.filter(pl.col("row").is_not_null()).select(keys).unique().height if "row" in keys else 0
     return {"rows": n, "issues": issues.height, "issues_per_row": issues.height / max(n, 1),
             "rows_with_an_issue": flagged / max(n, 1),
             "not_found": pl.read_parquet(out / "not_found.parquet").height}

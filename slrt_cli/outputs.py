@@ -121,6 +121,7 @@ def _write_run_tables(
     pool = pool or Pool()
     rec = result.reconciliation  # why each change keeps one side, in the run's language (changes.csv, laporan.xlsx)
     rec.changes = explain_changes(rec.changes, lang)
+    result = dataclasses.replace(result, register=shown_register(result))
     # the two workbooks are written by the workers (if any) while this process writes the rest
     books = [pool.submit(write_workbook, stage / "laporan.xlsx", _workbook_inputs(result), lang=lang)]
     if result.register is not None:
@@ -133,6 +134,26 @@ def _write_run_tables(
     for book in books:
         book.result()
     return outputs
+
+
+def shown_register(result: RunReport) -> pl.DataFrame | None:
+    """The register rows the outputs can show, in the register's order: the persons the rows are
+    linked to or compared with, the persons not found and the persons whose data changed (every
+    output joins the register on ``person_id``), and the person ids the reader made up (never sent).
+
+    Some 100,000 rows instead of the whole register (500,000 with ``--coverage desa``): joining
+    and deduplicating 1,000,000 persons for each output costs seconds and hundreds of MiB, for
+    the same files."""
+    reg = result.register
+    if reg is None or "person_id" not in reg.columns:
+        return reg
+    rec = result.reconciliation
+    ids = pl.concat([frame.select(pl.col("person_id").cast(pl.Utf8))
+                     for frame in (rec.reconciliation, rec.not_found, rec.changes) if "person_id" in frame.columns])
+    keep = pl.col("person_id").cast(pl.Utf8).is_in(ids["person_id"].drop_nulls().unique().implode())
+    if "person_id_derived" in reg.columns:
+        keep = keep | pl.col("person_id_derived").fill_null(False)
+    return reg.filter(keep)
 
 
 def _workbook_inputs(result: RunReport) -> RunReport:

@@ -123,14 +123,21 @@ def reconcile(
         RECONCILIATION_COLUMNS
     )
     rec = rec.with_columns(pl.col("nik").pipe(_mask_if(full_ids)), pl.col("no_kk").pipe(_mask_if(full_ids)))
+    # the register persons expected, with the columns not_found shows only (with --coverage desa, a
+    # copy of half the register otherwise)
+    shown = register.select([c for c in _COVERED_COLUMNS if c in register.columns])
     if coverage == "desa":
-        covered = register.join(covered_desa(joined, register), on="kode_desa", how="semi")
+        covered = shown.join(covered_desa(joined, register), on="kode_desa", how="semi")
     else:
-        covered = register.join(covered_households(joined), on="household_id", how="semi")
+        covered = shown.join(covered_households(joined), on="household_id", how="semi")
     not_found = _not_found(joined, covered, full_ids)
     households = _households(joined, register, covered)
     changes = explain_changes(_changes(rows, links, register, full_ids, name_key), lang)
     return Reconciliation(rec.sort(KEYS), not_found, households, changes)
+
+
+#: the register columns of the persons expected that :func:`_not_found` reads (its own and :func:`_register_identity`'s)
+_COVERED_COLUMNS = ("person_id", "household_id", "kode_desa", "nik", "no_kk", "nama", "register_file", "source_row")
 
 
 def _mask_if(full: bool):

@@ -1,0 +1,34 @@
+"""The register the outputs are written from (:func:`slrt_cli.outputs.shown_register`)."""
+
+import polars as pl
+
+from slrt_cli.outputs import shown_register
+from slrt_cli.reconcile import Reconciliation
+from slrt_cli.runs import RunReport
+
+
+def _result(register: pl.DataFrame | None) -> RunReport:
+    rec = Reconciliation(
+        reconciliation=pl.DataFrame({"person_id": ["p3", None, "p1"]}),
+        not_found=pl.DataFrame({"person_id": ["p5"]}),
+        households=pl.DataFrame(),
+        changes=pl.DataFrame({"person_id": ["p1", "p7"]}),
+    )
+    return RunReport(validation=None, rows=pl.DataFrame(), register_rows=0, reconciliation=rec, register=register)
+
+
+def test_only_the_persons_shown_in_register_order_with_made_up_ids():
+    reg = pl.DataFrame({
+        "person_id": ["p1", "p2", "p3", "p4", "p5", "p1", "p6", "p7"],
+        "nama": list("abcdefgh"),
+        "person_id_derived": [False, False, False, True, False, False, False, None],
+    })
+    out = shown_register(_result(reg))
+    assert out["nama"].to_list() == ["a", "c", "d", "e", "f", "h"]  # duplicates of a person kept, in order
+    assert out.columns == reg.columns
+
+
+def test_no_register_or_no_person_ids():
+    assert shown_register(_result(None)) is None
+    reg = pl.DataFrame({"nama": ["a"]})
+    assert shown_register(_result(reg)) is reg
