@@ -248,6 +248,22 @@ def _sheets(result: DeskReport, codes, lang: str) -> list[tuple[str, pl.DataFram
     return sheets
 
 
+def desk_section(folder: str | Path, lang: str = "id") -> pl.DataFrame:
+    """The desk's month as the section of the month's report (``slrt report RUN --layanan DESK``):
+    the figures of rujukan.xlsx's summary, from a ``slrt layanan`` output folder.
+
+    Raises:
+        InputError: the folder is not one that ``slrt layanan`` wrote.
+    """
+    folder = Path(folder)
+    summary, visits = folder / "summary.json", folder / "layanan.parquet"
+    if not (summary.is_file() and visits.is_file()):
+        raise InputError("error_layanan_folder", path=str(folder))
+    body = json.loads(summary.read_text(encoding="utf-8"))
+    done = SimpleNamespace(summary=body["summary"], table=pl.read_parquet(visits))
+    return _summary_frame(done, desk.load_codes(), lang)
+
+
 def _summary_frame(result: DeskReport, codes, lang: str) -> pl.DataFrame:
     from slrt_cli.report.labels import format_date, format_number
 

@@ -32,6 +32,8 @@ class RunReport:
     reconciliation: Reconciliation
     outputs: list[str] = field(default_factory=list)
     period: str = ""
+    #: the SLRT desk's section of the month's report (``slrt report --layanan``): label, value rows
+    desk: pl.DataFrame | None = None
     register: pl.DataFrame | None = None  # the normalised register (for review.xlsx and the reports)
     full_ids: bool = False
     register_files: list[dict] = field(default_factory=list)  # the register files read: name, rows, SHA-256
@@ -85,13 +87,20 @@ def load_run(folder: str | Path) -> RunReport:
                      reconciliation=rec, period=summary.get("period", ""), full_ids=bool(settings.get("full_nik")))
 
 
-def write_reports(folder: str | Path, *, lang: str = "id") -> list[str]:
-    """(Re)write laporan.xlsx and laporan.html of an existing run folder, each file atomically."""
+def write_reports(folder: str | Path, *, lang: str = "id", desk: str | Path | None = None) -> list[str]:
+    """(Re)write laporan.xlsx and laporan.html of an existing run folder, each file atomically;
+    with ``desk`` (an output folder of ``slrt layanan``), with the SLRT desk's section."""
     from slrt_cli.report import write_html, write_workbook
 
     folder = Path(folder)
+    section = None
+    if desk is not None:
+        from slrt_cli.desk import desk_section
+
+        section = desk_section(desk, lang)
     with output_lock(folder):
         result = load_run(folder)
+        result.desk = section
         written = []
         for name, writer in (("laporan.xlsx", write_workbook), ("laporan.html", write_html)):
             atomic_write(folder / name, lambda tmp, writer=writer: writer(tmp, result, lang=lang))

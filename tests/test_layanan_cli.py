@@ -133,3 +133,34 @@ def test_desk_template_reads_back(tmp_path):
     col = "ABCDEFGHIJKLMNOPQR"[fields.index("kategori")]
     assert "Kesehatan" in lists[f"{col}2"] and "Lainnya" in lists[f"{col}2"]
     assert ws.column_dimensions["B"].number_format == "@"  # NIK typed as text
+
+
+def test_the_month_report_carries_the_desk_section(tmp_path):
+    """`slrt report RUN --layanan DESK` adds the desk's section to laporan.xlsx and laporan.html:
+    visitors and needs per desa and category, the share already in the register, referrals answered
+    and their response times (issue 12)."""
+    import openpyxl
+    from typer.testing import CliRunner
+
+    from slrt_cli.cli import app
+
+    run_out, desk_out = tmp_path / "hasil", tmp_path / "layanan"
+    runner = CliRunner()
+    done = runner.invoke(app, ["run", "-r", str(REGISTER), str(SAMPLE / "desa"),
+                               "--out", str(run_out), "-q"])
+    assert done.exit_code in (0, 1), done.output
+    done = runner.invoke(app, ["layanan", str(LOGS), "-r",
+                               str(REGISTER), "--out", str(desk_out), "-q"])
+    assert done.exit_code in (0, 1), done.output
+    done = runner.invoke(app, ["report", str(run_out), "--layanan", str(desk_out)])
+    assert done.exit_code == 0, done.output
+    wb = openpyxl.load_workbook(run_out / "laporan.xlsx")
+    assert "Layanan SLRT" in wb.sheetnames
+    rows = {r[0]: r[1] for r in wb["Layanan SLRT"].iter_rows(values_only=True) if r and r[0]}
+    assert rows["Kunjungan dibaca"] == "64"
+    assert any("DTKS/DTSEN" in k and "%" in str(v) for k, v in rows.items())
+    assert any(" / " in k for k in rows)  # per desa and category
+    page = (run_out / "laporan.html").read_text(encoding="utf-8")
+    assert "Layanan SLRT" in page and "Kunjungan dibaca" in page
+    done = runner.invoke(app, ["report", str(run_out)])  # without it: the month's report alone, as before
+    assert done.exit_code == 0 and "Layanan SLRT" not in openpyxl.load_workbook(run_out / "laporan.xlsx").sheetnames

@@ -55,7 +55,9 @@ COMMANDS_EN = {
              + EXIT_CODES_EN,
     "report": "Write laporan.xlsx and laporan.html again from an existing `slrt run` output folder "
               "(e.g. in another language), without reading the village files or the DTKS again.\n\n"
-              "Example: slrt report hasil --lang en\n\n" + EXIT_CODES_EN,
+              "Example: slrt report hasil --lang en\n\n"
+              "Example: slrt report hasil --layanan hasil_layanan   (with the SLRT desk's section from `slrt layanan`)\n\n"
+              + EXIT_CODES_EN,
     "layanan": "The SLRT desk: read the Puskesos service logs, link every visitor to the DTKS/DTSEN and "
                "follow the referrals up.\n\n"
                "Service logs (Excel/CSV) are read like village files. Every visit gets one line in layanan.csv "

@@ -363,9 +363,27 @@ def build_workbook(
         frame = _sheet_frame(rows, missing, categories, lang)
         _data_sheet(wb, fmt, label(f"sheet_{key}", lang), about, frame, columns, lang)
     _changes_sheet(wb, fmt, result, month, lang, full_ids)
+    desk = getattr(result, "desk", None)
+    if desk is not None:  # the SLRT desk's month (slrt report --layanan)
+        _desk_sheet(wb, fmt, desk, lang)
     for ws in wb.worksheets():  # the page header names the month, not the title again (row 1 has it)
         _print_setup(ws, f"{label('period', lang)} {period}", lang)
     return wb
+
+
+def _desk_sheet(wb: xlsxwriter.Workbook, fmt, desk: pl.DataFrame, lang: str) -> None:
+    """The SLRT desk's figures (:func:`slrt_cli.desk.desk_section`): what it is, then label | value."""
+    ws = wb.add_worksheet(t("report_sheet_desk", lang=lang)[:31])
+    ws.set_column(0, 0, 60)
+    ws.set_column(1, 1, 16)
+    ws.merge_range(0, 0, 0, 1, t("report_about_desk", lang=lang), fmt["about_wrap"])
+    ws.set_row(0, 48)
+    for j, title in enumerate(desk.columns):
+        ws.write_string(1, j, title, fmt["header"])
+    for i, (what, value) in enumerate(desk.iter_rows(), start=2):
+        ws.write_string(i, 0, str(what))
+        ws.write_string(i, 1, str(value))
+    ws.freeze_panes(2, 0)
 
 
 def _print_setup(ws, title: str, lang: str) -> None:
@@ -396,6 +414,7 @@ def _formats(wb, lang: str = "id") -> dict:
     return {
         "title": f(bold=True, font_size=14),
         "about": f(italic=True, font_color="#444444"),
+        "about_wrap": f(italic=True, font_color="#444444", text_wrap=True, valign="top"),
         "label": f(bold=True),
         "header": f(bold=True, bg_color="#DDE5F0", border=1, border_color="#9AA8BC", text_wrap=True),
         "header_reg": f(bold=True, bg_color="#F3E3C8", border=1, border_color="#9AA8BC", text_wrap=True),

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
+from slrt_cli.i18n import t
 from slrt_cli.report.excel import (
     CATEGORIES,
     KEYS,
@@ -220,6 +221,7 @@ def render_html(result, *, lang: str = "id", period: str | None = None, run_date
         "score_chart": _score_chart(result.reconciliation.reconciliation, lang),
         "issues": _issues(result, lang),
         "cut": f'<p class="note cut">{html.escape(cut)}</p>' if cut else "",
+        "desk": _desk(getattr(result, "desk", None), lang),
         "data": _json_for_script(data),
         "css": _template("report.css"),
         "js": _template("report.js"),
@@ -228,6 +230,17 @@ def render_html(result, *, lang: str = "id", period: str | None = None, run_date
                 "search", "table_note", "footer", "prev", "next"):
         values[key] = html.escape(_t(key, lang))
     return re.sub(r"\{\{(\w+)\}\}", lambda m: values[m.group(1)], _template("report.html"))
+
+
+def _desk(desk: pl.DataFrame | None, lang: str) -> str:
+    """The SLRT desk's section (``slrt report --layanan``), or nothing."""
+    if desk is None:
+        return ""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in desk.columns)
+    body = "".join(f"<tr><td>{html.escape(str(a))}</td><td>{html.escape(str(b))}</td></tr>" for a, b in desk.iter_rows())
+    return (f'<section id="desk"><h2>{html.escape(t("report_sheet_desk", lang=lang))}</h2>'
+            f'<p class="note">{html.escape(t("report_about_desk", lang=lang))}</p>'
+            f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div></section>')
 
 
 def _template(name: str) -> str:
