@@ -315,6 +315,44 @@ TEMPLATE_FIELDS = ["tanggal_kunjungan", "nik", "no_kk", "nama", "tanggal_lahir",
                    "tanggal_rujukan", "tanggal_selesai"]
 
 
+#: the desk template's own sheet name, title and steps (the rest as in the verivali template)
+DESK_TEXTS = {
+    "id": {
+        "data_sheet": "Buku Layanan",
+        "title": "Petunjuk pengisian Buku Layanan SLRT/Puskesos (slrt)",
+        "steps": [
+            "Isi satu baris per kunjungan di lembar '{data}', mulai baris 2. Jangan mengubah judul kolom di baris 1 "
+            "dan jangan menambah baris judul atau baris jumlah.",
+            "Orang yang datang lagi ditulis lagi pada baris baru dengan tanggal kunjungannya; jawaban rujukan "
+            "(selesai/ditolak) boleh ditulis pada baris baru untuk orang, kategori dan tujuan rujukan yang sama.",
+            "NIK dan Nomor KK: 16 digit, diketik sebagai teks. Jangan menempel dari kolom angka: Excel mengubah "
+            "digit terakhir menjadi 0. Bila tidak punya NIK, kosongkan: slrt merujuknya ke Disdukcapil.",
+            "Tanggal (kunjungan, lahir, rujukan): tanggal sungguhan (dd/mm/yyyy), bukan teks.",
+            "Kolom berpilihan (panah di sel): pilih dari daftar, jangan mengetik sendiri. Keluhan/kebutuhan "
+            "boleh ditulis bebas.",
+            "Wajib diisi: tanggal kunjungan, Nama Lengkap, dan NIK atau Tanggal Lahir.",
+            "Berkas ini berisi data pribadi (UU 27/2022 PDP): simpan dan kirim hanya melalui saluran resmi.",
+        ],
+    },
+    "en": {
+        "data_sheet": "Service log",
+        "title": "How to fill in the SLRT/Puskesos service log (slrt)",
+        "steps": [
+            "One row per visit on sheet '{data}', from row 2. Do not change the column titles in row 1 and do not "
+            "add title or total rows.",
+            "A person who comes again gets a new row with the date of that visit; the answer to a referral "
+            "(done/refused) may be written on a new row for the same person, category and office.",
+            "NIK and family card number: 16 digits, typed as text. Do not paste them from a number column: Excel "
+            "turns the last digit into 0. Without a NIK leave it empty: slrt refers the person to Disdukcapil.",
+            "Dates (visit, birth, referral): real dates (dd/mm/yyyy), not text.",
+            "Columns with a list (arrow in the cell): pick from the list, do not type. The complaint/need is free text.",
+            "Required: date of visit, full name, and NIK or date of birth.",
+            "This file holds personal data (Law 27/2022): keep it safe and send it through official channels only.",
+        ],
+    },
+}
+
+
 def build_desk_template(path: str | Path, *, kabupaten: str | None = None, lang: str = "id"):
     """The SLRT desk's service-log template: the desk's columns, dropdowns from ``schemas/layanan/``.
 
@@ -330,4 +368,4 @@ def build_desk_template(path: str | Path, *, kabupaten: str | None = None, lang:
                "rujukan_ke": [r[key] for r in codes.rujukan.values()],
                "status_rujukan": [r["label_id"] for r in codes.status.values()]}
     return build_template(Path(path), kabupaten=kabupaten, lang=lang, schema=desk.desk_schema(load_schema()),
-                          fields=TEMPLATE_FIELDS, choices=choices)
+                          fields=TEMPLATE_FIELDS, choices=choices, texts=DESK_TEXTS.get(lang, DESK_TEXTS["id"]))

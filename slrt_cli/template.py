@@ -176,6 +176,7 @@ def build_template(
     rows: int = DEFAULT_ROWS,
     fields: Sequence[str] | None = None,
     choices: dict[str, list[str]] | None = None,
+    texts: dict | None = None,
 ) -> TemplateInfo:
     """Write the entry template to ``path`` (an ``.xlsx``; replaced atomically if it exists).
 
@@ -187,6 +188,7 @@ def build_template(
         rows: data rows prepared with validations (and the desa code formula).
         fields: the columns, in order (default: the verivali template's); e.g. the SLRT desk's log.
         choices: dropdown lists for fields without a code list (field -> values), e.g. the desk's categories.
+        texts: texts of :data:`TEXTS` replaced (sheet names, title, steps), e.g. for the desk's log.
 
     Returns:
         A :class:`TemplateInfo`.
@@ -204,17 +206,18 @@ def build_template(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # a blank template holds no personal data: shareable (0644)
-    info = atomic_write(path, lambda tmp: _write(tmp, schema, kab, lang, rows, fields, choices), mode=0o644)
+    info = atomic_write(path, lambda tmp: _write(tmp, schema, kab, lang, rows, fields, choices, texts), mode=0o644)
     info.path = path
     return info
 
 
 class _Builder:
     def __init__(self, path: Path, schema: Schema, kab: str | None, lang: str, rows: int,
-                 fields: Sequence[str] | None = None, choices: dict[str, list[str]] | None = None) -> None:
+                 fields: Sequence[str] | None = None, choices: dict[str, list[str]] | None = None,
+                 texts: dict | None = None) -> None:
         self.schema, self.kab, self.lang, self.rows = schema, kab, lang, rows
         self.choices = choices or {}
-        self.tx = TEXTS[lang]
+        self.tx = {**TEXTS[lang], **(texts or {})}
         self.fields = [schema.fields[f] for f in (fields or TEMPLATE_FIELDS) if f in schema.fields]
         self.wb = xlsxwriter.Workbook(str(path))
         self.fmt = self._formats()
@@ -407,8 +410,9 @@ class _Builder:
         return text
 
 
-def _write(path: Path, schema: Schema, kab: str | None, lang: str, rows: int, fields=None, choices=None) -> TemplateInfo:
-    return _Builder(path, schema, kab, lang, rows, fields, choices).build()
+def _write(path: Path, schema: Schema, kab: str | None, lang: str, rows: int, fields=None, choices=None,
+           texts=None) -> TemplateInfo:
+    return _Builder(path, schema, kab, lang, rows, fields, choices, texts).build()
 
 
 def _clip(text: str, n: int) -> str:

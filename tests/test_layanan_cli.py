@@ -125,6 +125,9 @@ def test_desk_template_reads_back(tmp_path):
     res = _slrt("template", "--layanan", "--out", str(path), cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     ws = load_workbook(path).worksheets[0]
+    assert ws.title == "Buku Layanan"  # the desk's log, not a verivali sheet
+    guide = "\n".join(str(c.value) for row in load_workbook(path).worksheets[1].iter_rows() for c in row if c.value)
+    assert "Buku Layanan" in guide and "verivali" not in guide.lower()
     titles = [c.value for c in ws[1]]
     schema = desk_schema(load_schema())
     fields = [schema.match_header(t)[0] for t in titles]
