@@ -68,6 +68,14 @@ COMMANDS_EN = {
                "ministry). Referrals are remembered in the state folder.\n\n"
                "Example: slrt layanan sample_data/layanan --register sample_data/register/dtks.parquet "
                "--out hasil_layanan\n\n" + EXIT_CODES_EN,
+    "dedup": "Find duplicates inside the DTKS/DTSEN: the ministry's cleaning list.\n\n"
+             "One line per pair of register persons in register_duplicates.csv (also .parquet): same_person "
+             "(one person under two ids, whether the NIKs are equal, differ or are missing) or nik_conflict "
+             "(two different persons carrying the same NIK), with score, band (yakin = sure, periksa = to "
+             "check) and reasons. NIK masked, names shown. Twins and relatives in one KK are not the same "
+             "person: the person's own name and birth date must agree.\n\n"
+             "Example: slrt dedup --register sample_data/register/dtks.parquet --out duplikat\n\n"
+             + EXIT_CODES_EN,
     "template": "Make the Excel verification template for Puskesos/villages: standard column titles in "
                 "Bahasa Indonesia, dropdowns, NIK/No KK as text checked for 16 digits, checked birth "
                 "dates, a hint on every column and a Petunjuk sheet.\n\n"
@@ -127,6 +135,7 @@ PARAMS_EN = {
     "layanan fail_on": "Exit with code 1 when any of these occur (comma-separated): terlambat, ditolak, bukan_dtks.",
     "layanan inputs": "Service logs (Excel/CSV) or folders (searched recursively).",
     "layanan out": "Output folder (default: hasil_layanan).",
+    "dedup out": "Output folder, written as a whole (default: duplikat).",
     "layanan": "Also write the SLRT desk's service-log template (with --layanan).",
     "kabupaten": "Kemendagri kabupaten/kota code (e.g. 3201): its desa/kelurahan as a dropdown.",
 }
