@@ -66,9 +66,9 @@ def mask_id_expr(expr: pl.Expr) -> pl.Expr:
 def mask_pair(a: str | None, b: str | None) -> tuple[str, str]:
     """Mask two identifiers that are compared (a change, a review pair) so that their difference shows.
 
-    What :func:`mask_id` hides stays hidden where both sides agree; a digit that differs is shown
-    on both sides, since it is what the reader decides on; but never all of them, so that neither
-    side is ever shown whole. Values of different lengths are masked each on its own (the lengths
+    When the masked values differ, they are shown as they are. When they look the same, the digits
+    that differ are shown on both sides, since they are what the reader decides on (what both
+    share stays hidden); but never all of them, so that neither side is ever shown whole. Values of different lengths are masked each on its own (the lengths
     show that they differ).
 
     Example:
@@ -76,11 +76,15 @@ def mask_pair(a: str | None, b: str | None) -> tuple[str, str]:
         ('320101******0001', '320101******0002')
         >>> mask_pair("3201020000000002", "3201024000000002")
         ('3201020*****0002', '3201024*****0002')
+        >>> mask_pair("3508180203900010", "3201092704040003")
+        ('350818******0010', '320109******0003')
     """
     if a is None or b is None or len(str(a)) != len(str(b)):
         return mask_id(a), mask_id(b)
     a, b = str(a), str(b)
     ma, mb = mask_id(a), mask_id(b)
+    if ma != mb:  # the difference shows in what mask_id shows: nothing more is shown
+        return ma, mb
     shown_a = "".join(x if (m != MASK or x != y) else MASK for x, y, m in zip(a, b, ma))
     shown_b = "".join(y if (m != MASK or x != y) else MASK for x, y, m in zip(a, b, mb))
     hidden = [i for i, m in enumerate(ma) if m == MASK]

@@ -36,6 +36,9 @@ def test_a_masked_pair_shows_every_digit_that_differs_and_hides_what_both_share(
     shown_a, shown_b = mask_pair(a, b)
     assert (shown_a == shown_b) == (a == b)  # masking never hides the change it reports
     assert "*" in shown_a and "*" in shown_b  # and never shows an identifier whole
+    if mask_id(a) != mask_id(b):  # the difference shows already: nothing more is shown
+        assert (shown_a, shown_b) == (mask_id(a), mask_id(b))
+        return
     hidden = [i for i, m in enumerate(mask_id(a)) if m == "*"]
     all_differ = all(a[i] != b[i] for i in hidden)
     for i, (x, y) in enumerate(zip(a, b)):
@@ -43,3 +46,10 @@ def test_a_masked_pair_shows_every_digit_that_differs_and_hides_what_both_share(
             assert shown_a[i] == x and shown_b[i] == y
         elif i in hidden:
             assert shown_a[i] == shown_b[i] == "*"
+
+
+def test_two_unrelated_identifiers_are_masked_each_on_its_own():
+    """Showing the hidden digits of two NIKs that differ anyway would show two whole NIKs but one digit."""
+    from slrt_cli.privacy import mask_pair
+
+    assert mask_pair("3508180203900010", "3201092704040003") == ("350818******0010", "320109******0003")
