@@ -13,8 +13,9 @@ from slrt_cli.i18n import t
 from slrt_cli.period import choose_period, period_from_names
 from slrt_cli.pipeline import run
 from slrt_cli.report import excel
-from slrt_cli.report.excel import DATE_FORMATS, DECIMAL_FORMATS, INT_FORMATS, format_int, label, write_workbook
+from slrt_cli.report.excel import DATE_FORMATS, DECIMAL_FORMATS, INT_FORMATS, label, write_workbook
 from slrt_cli.report.html import render_html
+from slrt_cli.report.labels import format_number
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_DATE = dt.date(2026, 1, 15)  # a month after the files' own month (OKTOBER 2025 in their names)
@@ -39,10 +40,10 @@ def books(result, tmp_path_factory):
 
 
 def test_format_int_is_the_readers_way():
-    assert format_int(3000, "id") == "3.000"
-    assert format_int(1234567, "id") == "1.234.567"
-    assert format_int(3000, "en") == "3,000"
-    assert format_int(7, "id") == "7"
+    assert format_number(3000, "id") == "3.000"
+    assert format_number(1234567, "id") == "1.234.567"
+    assert format_number(3000, "en") == "3,000"
+    assert format_number(7, "id") == "7"
 
 
 def test_integer_formats_use_literal_separators():

@@ -214,6 +214,7 @@ def files_table(summary: dict, lang: str) -> Table:
 
 
 def number(n: int, lang: str) -> str:
-    """A count as the reader writes it: 3000 -> "3.000" (id), "3,000" (en)."""
-    text = f"{int(n):,}"
-    return text.replace(",", ".") if lang == "id" else text
+    """A count as the reader writes it: 3000 -> "3.000" (id), "3,000" (en), as in every report."""
+    from slrt_cli.report.labels import format_number
+
+    return format_number(int(n), lang)

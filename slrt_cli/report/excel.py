@@ -39,7 +39,7 @@ import xlsxwriter
 from slrt_cli.i18n import catalog, t
 from slrt_cli.report.fixfiles import reasons_frame
 from slrt_cli.report.labels import LABELS as _LABELS
-from slrt_cli.report.labels import num_format
+from slrt_cli.report.labels import format_number, num_format
 from slrt_cli.privacy import mask_id_expr
 from slrt_cli.reference import lookup
 
@@ -110,12 +110,6 @@ LABELS: dict[str, dict[str, str]] = {
 def label(key: str, lang: str) -> str:
     """The word for ``key`` in ``lang``, falling back to Bahasa, then to the key itself."""
     return LABELS[lang].get(key, LABELS["id"].get(key, key))
-
-
-def format_int(n: int, lang: str) -> str:
-    """A whole number as text, as the reader writes it: 3000 -> "3.000" (id), "3,000" (en)."""
-    text = f"{int(n):,}"
-    return text.replace(",", ".") if lang == "id" else text
 
 
 #: register persons not found listed in the workbook at most (a whole desa's prelist with
@@ -356,8 +350,8 @@ def build_workbook(
         about = label(f"about_{key}", lang)
         missing = month.missing
         if NOT_FOUND in categories and missing.height > MAX_NOT_FOUND_ROWS:  # the whole list is in not_found.csv
-            about += " " + t("report_not_found_cut", lang=lang, shown=format_int(MAX_NOT_FOUND_ROWS, lang),
-                             total=format_int(missing.height, lang))
+            about += " " + t("report_not_found_cut", lang=lang, shown=format_number(MAX_NOT_FOUND_ROWS, lang),
+                             total=format_number(missing.height, lang))
             missing = missing.sort(["kecamatan", "desa", "household_id", "person_id"], nulls_last=True).head(
                 MAX_NOT_FOUND_ROWS)
         frame = _sheet_frame(rows, missing, categories, lang)
@@ -510,7 +504,7 @@ def _data_sheet(
     """A sheet: a line saying what it holds, the header (frozen, with an autofilter), the rows."""
     ws = wb.add_worksheet(name)
     if count:
-        about += " " + label("rows_count", lang).format(count=format_int(frame.height, lang))
+        about += " " + label("rows_count", lang).format(count=format_number(frame.height, lang))
     ws.write_string(0, 0, about, fmt["about"])
     for c, key in enumerate(columns):
         ws.write_string(1, c, label(key, lang), fmt["header"])
@@ -573,8 +567,8 @@ def _changes_sheet(wb: xlsxwriter.Workbook, fmt, result, month: Month, lang: str
     name = label("sheet_changes", lang)
     if persons > CHANGES_MAX_PERSONS:
         counts = _changes_counts(changes, month, fields)
-        about = label("about_changes_counts", lang).format(persons=format_int(persons, lang),
-                                                           changes=format_int(changes.height, lang))
+        about = label("about_changes_counts", lang).format(persons=format_number(persons, lang),
+                                                           changes=format_number(changes.height, lang))
         columns = ["kecamatan", "desa", "kode_desa", "persons", *[f"field_{f}" for f in fields]]
         _data_sheet(wb, fmt, name, about, counts, columns, lang, count=False)
         return

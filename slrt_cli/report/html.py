@@ -25,12 +25,12 @@ from pathlib import Path
 import polars as pl
 
 from slrt_cli.i18n import t
+from slrt_cli.report.labels import format_number
 from slrt_cli.report.excel import (
     CATEGORIES,
     KEYS,
     NOT_FOUND,
     Month,
-    format_int,
     label,
     month_view,
     period_label,
@@ -170,10 +170,6 @@ def _t(key: str, lang: str) -> str:
     return LABELS[lang].get(key) or label(key, lang)
 
 
-def _num(n: float, lang: str) -> str:
-    return format_int(n, lang)
-
-
 def write_html(
     path: str | Path,
     result,
@@ -206,7 +202,7 @@ def render_html(result, *, lang: str = "id", period: str | None = None, run_date
     totals = {k: int(month.summary[k].sum()) for k in ["rows", *CATEGORIES, NOT_FOUND]}
     title = _t("title", lang) + (f" — {month.kabupaten}" if month.kabupaten else "")
     data, shown, total = _table_data(month, rejected_reasons(result, lang), lang)
-    cut = _t("cut", lang).format(shown=_num(shown, lang), total=_num(total, lang)) if shown < total else ""
+    cut = _t("cut", lang).format(shown=format_number(shown, lang), total=format_number(total, lang)) if shown < total else ""
     values = {
         "lang": lang,
         "title": html.escape(title),
@@ -214,7 +210,7 @@ def render_html(result, *, lang: str = "id", period: str | None = None, run_date
             period=period or period_label(run_date, lang, getattr(result, "period", "")),
             date=run_date.strftime("%d/%m/%Y"))),
         "facts": html.escape(_t("facts", lang).format(
-            files=_num(month.files, lang), rows=_num(totals["rows"], lang), register=_num(month.register_rows, lang))),
+            files=format_number(month.files, lang), rows=format_number(totals["rows"], lang), register=format_number(month.register_rows, lang))),
         "cards": _cards(totals, lang),
         "legend": _legend([c for c in [*CATEGORIES, NOT_FOUND] if totals[c] or c != "data_error"], lang),
         "desa_chart": _desa_chart(month, lang),
@@ -265,7 +261,7 @@ def _cards(totals: dict[str, int], lang: str) -> str:
             share = f'<span class="share">{_share(totals[k], totals["rows"], lang)}</span>'
         out.append(
             f'<div class="card{" lead" if k == "rows" else ""}" style="border-color:{color}">'
-            f'<div class="n">{_num(totals[k], lang)}{share}</div><div class="k">{html.escape(label(k, lang))}</div></div>'
+            f'<div class="n">{format_number(totals[k], lang)}{share}</div><div class="k">{html.escape(label(k, lang))}</div></div>'
         )
     return "\n".join(out)
 
@@ -309,11 +305,11 @@ def _desa_chart(month: Month, lang: str) -> str:
                 if not n:
                     continue
                 w = n * scale
-                tip = f"{desa} — {label(k, lang)}: {_num(n, lang)}"
+                tip = f"{desa} — {label(k, lang)}: {format_number(n, lang)}"
                 parts.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{max(w, 0.8):.1f}" height="{row_h - 6}" '
                              f'fill="{COLORS[k]}"><title>{html.escape(tip)}</title></rect>')
                 x += w
-            parts.append(f'<text class="num" x="{x + 6:.1f}" y="{y + 14}">{_num(r["rows"], lang)}</text>')
+            parts.append(f'<text class="num" x="{x + 6:.1f}" y="{y + 14}">{format_number(r["rows"], lang)}</text>')
             y += row_h
     height = y + 8
     return (f'<svg class="chart desa-chart" viewBox="0 0 {width} {height}" '
@@ -340,7 +336,7 @@ def _score_chart(rec: pl.DataFrame, lang: str) -> str:
     for tick in [10**d for d in range(decades + 1) if 10**d <= 10**decades - 1]:
         yy = y_of(tick)
         parts.append(f'<line class="grid" x1="{left}" x2="{width - 10}" y1="{yy:.1f}" y2="{yy:.1f}"/>')
-        parts.append(f'<text class="tick" x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end">{_num(tick, lang)}</text>')
+        parts.append(f'<text class="tick" x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end">{format_number(tick, lang)}</text>')
     names = {"matched": _t("matched", lang), "review": label("review", lang),
              "duplicate": _t("duplicate_o", lang), "new": _t("new", lang)}
     for b in range(bins):
@@ -351,7 +347,7 @@ def _score_chart(rec: pl.DataFrame, lang: str) -> str:
             if not n:
                 continue
             y0, y1 = y_of(below), y_of(below + n)
-            tip = f"{b / bins:.2f}–{(b + 1) / bins:.2f} · {names[o]}: {_num(n, lang)}"
+            tip = f"{b / bins:.2f}–{(b + 1) / bins:.2f} · {names[o]}: {format_number(n, lang)}"
             parts.append(f'<rect x="{x + 1:.1f}" y="{y1:.1f}" width="{bar_w - 2:.1f}" height="{max(y0 - y1, 0.8):.1f}" '
                          f'fill="{_SCORE_COLORS[o]}"><title>{html.escape(tip)}</title></rect>')
             below += n
@@ -383,7 +379,7 @@ def _issues(result, lang: str, top: int = 10) -> str:
             f'<tr><td><span class="sev {severity}">{html.escape(sev)}</span> {html.escape(name)}'
             f'<div class="code">{html.escape(code)}</div></td>'
             f'<td class="bar"><div style="width:{100 * n / biggest:.1f}%"></div></td>'
-            f'<td class="n">{_num(n, lang)}</td></tr>'
+            f'<td class="n">{format_number(n, lang)}</td></tr>'
         )
     head = (f'<thead><tr><th>{html.escape(_t("issue_col", lang))}</th><th></th>'
             f'<th class="n">{html.escape(_t("count_col", lang))}</th></tr></thead>')
