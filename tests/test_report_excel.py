@@ -234,6 +234,10 @@ def test_changes_sheet_one_row_per_person(result, books):
     names = [r["Nama"] for r in rows if r.get("Nama")]
     assert names and all(" → " in n for n in names)
     assert all("*" in r["NIK"] for r in rows if r.get("NIK"))
+    # a changed NIK shows as reconcile masked it (a pair: the digits that differ): never masked again
+    shown = {r["NIK"].split(" (")[0].split(" · ")[0] for r in rows if r.get("NIK")}
+    nik = changes.filter(pl.col("field") == "nik")
+    assert nik.height and shown == {f"{a} → {b}" for a, b in zip(nik["nilai_dtks"], nik["nilai_desa"])}
 
 
 def test_changes_sheet_becomes_counts_when_large(result, tmp_path, monkeypatch):

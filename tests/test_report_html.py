@@ -130,9 +130,9 @@ def test_text_is_escaped(result):
 
 
 def test_desa_names_are_escaped_in_the_chart(result, monkeypatch):
-    from slrt_cli.report import excel
+    from slrt_cli.report import month
 
-    monkeypatch.setattr(excel, "_region_names", lambda codes: {c: ("Kec <b>", "Desa & <i>") for c in codes.drop_nulls()})
+    monkeypatch.setattr(month, "_region_names", lambda codes: {c: ("Kec <b>", "Desa & <i>") for c in codes.drop_nulls()})
     text = render_html(result, run_date=RUN_DATE)
     assert "Desa &amp; &lt;i&gt;" in text and "<i>" not in text.replace('<i style="', "")
 

@@ -26,7 +26,7 @@ import polars as pl
 
 from slrt_cli.i18n import t
 from slrt_cli.report.labels import format_number
-from slrt_cli.report.excel import (
+from slrt_cli.report.month import (
     CATEGORIES,
     KEYS,
     NOT_FOUND,
