@@ -31,7 +31,7 @@ DEFAULT_FILE = "slrt.toml"
 @dataclass(frozen=True)
 class Key:
     name: str
-    type: str  # "str", "path", "paths", "bool", "int", "float"
+    type: str  # "str", "path", "paths", "bool", "int", "float", "table" (TOML table; key=value,... in env/flags)
     default: Any
     help: str
 
@@ -49,6 +49,9 @@ KEYS: dict[str, Key] = {
         Key("full_nik", "bool", False, "full NIK/No KK in the reconciliation tables"),
         Key("coverage", "str", "household", "who counts as not found: household or desa"),
         Key("workers", "int", 1, "processes for matching"),
+        Key("engine", "str", "local", "engine that reads a register dataset: local or spark"),
+        Key("spark_master", "str", "local[*]", "Spark master: local[*], spark://host:port or sc://host (Connect)"),
+        Key("spark_conf", "table", {}, "Spark settings passed through, e.g. spark.executor.memory = \"8g\""),
         Key("split_desa", "bool", False, "ministry update files split per desa (default: per kabupaten)"),
         Key("baca_lembar_tersembunyi", "bool", False, "read hidden and very hidden sheets too (default: skipped)"),
         Key("kolom", "path", "", "column mapping file (TOML): column title -> field, or abaikan (ignore)"),
@@ -142,6 +145,8 @@ def _check(settings: dict[str, Any]) -> None:
         raise UsageError("error_bad_option", option="lang", value=settings["lang"], allowed="id, en")
     if settings["coverage"] not in ("household", "desa"):
         raise UsageError("error_bad_option", option="coverage", value=settings["coverage"], allowed="household, desa")
+    if settings["engine"] not in ("local", "spark"):
+        raise UsageError("error_bad_option", option="engine", value=settings["engine"], allowed="local, spark")
     if settings["workers"] < 1:
         raise UsageError("error_bad_option", option="workers", value=settings["workers"], allowed=">= 1")
 
@@ -173,6 +178,17 @@ def _coerce(spec: Key, value: Any, where: str) -> Any:
             return int(value)
         if spec.type == "float":
             return None if value is None else float(value)
+        if spec.type == "table":
+            if isinstance(value, str):  # SLRT_SPARK_CONF="spark.executor.memory=8g,spark.executor.cores=4"
+                value = [value]
+            if isinstance(value, list):  # repeated --spark-conf key=value
+                pairs = [item.split("=", 1) for v in value for item in str(v).split(",") if item.strip()]
+                if any(len(p) != 2 or not p[0].strip() for p in pairs):
+                    raise ValueError
+                value = {k.strip(): v.strip() for k, v in pairs}
+            if not isinstance(value, dict):
+                raise TypeError
+            return {str(k): v if isinstance(v, (str, int, float, bool)) else str(v) for k, v in value.items()}
     except (TypeError, ValueError):
         raise UsageError("error_config_type", where=where, expected=spec.type, value=str(value)[:50]) from None
     raise AssertionError(spec.type)

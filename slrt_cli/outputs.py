@@ -93,6 +93,12 @@ def write_run_outputs(
         return _write_run_tables(result, stage, schema, lang, settings, split_desa, [])
 
 
+def write_run_into(result: RunReport, stage: Path, schema: Schema, *, lang: str = "id",
+                   settings: dict | None = None) -> list[str]:
+    """:func:`write_run_outputs` into a folder already being staged (a kabupaten of `slrt nasional`)."""
+    return _write_run_tables(result, stage, schema, lang, settings, False, [])
+
+
 def counts_per_desa(rec: Reconciliation) -> dict[str, dict[str, int]]:
     """kode_desa -> counts by outcome and by verivali status, plus register persons not found."""
     out: dict[str, dict[str, int]] = {}
@@ -189,6 +195,7 @@ def _write_run_data(
         ("not_found", rec.not_found),
         ("households", rec.households),
         ("changes", rec.changes),
+        ("movers", rec.movers),
     ):
         outputs += export.write_table(frame, stage, name)
     if result.register is not None:

@@ -21,6 +21,8 @@ import polars as pl
 from slrt_cli import export
 from slrt_cli.atomic import STAGING_PREFIXES, check_target, staged_dir
 from slrt_cli.errors import InputError, UsageError
+from slrt_cli.engines import Engine, RegisterDataset, is_dataset, needs_slice, slice_register
+from slrt_cli.engines.dataset import normalised_register
 from slrt_cli.executor import Pool, worth_workers
 from slrt_cli.ingest import init_worker, read_and_normalise
 from slrt_cli.invariants import check_reconciliation
@@ -29,7 +31,7 @@ from slrt_cli.io.decisions import read_decisions
 from slrt_cli.io.mapping import ColumnMapping, as_mapping
 from slrt_cli.io.discover import Exclusion, collect_inputs
 from slrt_cli.io.readers import ReadLimits
-from slrt_cli.io.register import RegisterRead, read_register_checked
+from slrt_cli.io.register import RegisterFile, RegisterRead, read_register_checked
 from slrt_cli.lock import output_lock
 from slrt_cli.model import (
     ERROR,
@@ -41,7 +43,6 @@ from slrt_cli.model import (
     ValidationReport,
     issues_frame,
 )
-from slrt_cli.normalise import normalise_sheet
 from slrt_cli.runs import RunReport
 from slrt_cli.outputs import (
     _stopping,
@@ -72,6 +73,7 @@ from slrt_cli.checks import (
 
 if TYPE_CHECKING:
     from slrt_cli.match import MatchSettings
+    from slrt_cli.match.weights import TermTables
 
 log = logging.getLogger("slrt.pipeline")
 
@@ -79,7 +81,7 @@ log = logging.getLogger("slrt.pipeline")
 #: modules validation needs, and those matching and the reports need: imported in a thread while
 #: the register loads (polars leaves the GIL free then), a second of imports off the way; the
 #: steps import them again where they run
-VALIDATION_MODULES = ("pandera.polars",)
+VALIDATION_MODULES = ("slrt_cli.checks.engine", "pandera.polars")  # the first quiets a warning of the second
 RUN_MODULES = ("slrt_cli.match", "slrt_cli.reconcile", "slrt_cli.report.excel", "slrt_cli.report.html",
                "slrt_cli.report.review", "slrt_cli.uploads")
 
@@ -335,17 +337,42 @@ def load_register_checked(
     return _normalised_register(read.table, schema, today), read
 
 
+def load_register_source(
+    paths: Sequence[str | Path], schema: Schema, today: dt.date
+) -> tuple[pl.DataFrame | RegisterDataset, RegisterRead]:
+    """:func:`load_register_checked`, except that a register *dataset* (one folder of Parquet files
+    partitioned by ``key=value`` folders, :mod:`slrt_cli.engines.dataset`) is opened, not read:
+    it is read piece by piece when the batch is known (:func:`register_for`)."""
+    if len(paths) == 1 and is_dataset(paths[0]):
+        dataset = RegisterDataset.open(paths[0])
+        files = [RegisterFile(f.name, f.path, "", f.path.stat().st_size, f.rows) for f in dataset.files]
+        log.info("register dataset=%s files=%d rows=%d", Path(paths[0]).name, len(files), dataset.rows)
+        return dataset, RegisterRead(None, files)  # type: ignore[arg-type]
+    return load_register_checked(paths, schema, today)
+
+
+def register_for(
+    rows: pl.DataFrame, source: pl.DataFrame | RegisterDataset, settings: MatchSettings | None, schema: Schema,
+    today: dt.date, engine: Engine, coverage: str, person_ids: pl.Series | None = None,
+) -> tuple[pl.DataFrame, TermTables | None, int]:
+    """The register the batch is matched against: the whole extract, or the slice of a dataset (or of
+    any register, with Spark) this batch needs, with the whole register's term tables and size."""
+    if not needs_slice(source, engine):
+        assert isinstance(source, pl.DataFrame)
+        return source, None, source.height
+    from slrt_cli.match import MatchSettings
+
+    cut = slice_register(rows, source, settings or MatchSettings.default(), schema, today, engine, coverage,
+                         person_ids)
+    log.info("register slice engine=%s rows=%d of %d seconds=%s", cut.engine, cut.register.height, cut.n_register,
+             cut.seconds)
+    return cut.register, cut.tables, cut.n_register
+
+
 def _normalised_register(raw: SheetTable, schema: Schema, today: dt.date) -> pl.DataFrame:
-    frame = ensure_columns(normalise_sheet(raw, schema, today=today), schema)  # every field, even if absent
-    frame = frame.drop([c for c in frame.columns if c.startswith("_")])
-    frame = frame.rename({"x:person_id_derived": "person_id_derived", "x:register_file": "register_file"},
-                         strict=False).with_columns(
-        (pl.col("person_id_derived") == "true").alias("person_id_derived")
-    )
-    frame = frame.rename({c: c.replace("__numeric", "_numeric") for c in frame.columns if c.endswith("__numeric")})
-    drop = [c for c in frame.columns if c.endswith(("__raw", "__status"))]
+    frame = normalised_register(raw, schema, today)
     log.info("register rows=%d", frame.height)
-    return frame.drop(drop)
+    return frame
 
 
 def batch_rows(report: ValidationReport, schema: Schema) -> pl.DataFrame:
@@ -373,6 +400,7 @@ def run(
     split_desa: bool = False,
     read_hidden_sheets: bool = False,
     mapping: ColumnMapping | str | Path | None = None,
+    engine: Engine | None = None,
 ) -> RunReport:
     """Import, validate, match and reconcile a month in one go; write every output to ``out``.
 
@@ -389,6 +417,8 @@ def run(
         split_desa: ministry update files per desa (default: per kabupaten).
         read_hidden_sheets: read hidden and very hidden sheets too (default: skipped, SHEET_HIDDEN).
         mapping: the operator's column mapping (``--kolom``), as :func:`validate`.
+        engine: which engine reads a register dataset (``Engine("local")``, the default, or
+            ``Engine("spark", spark_master=...)``); results are the same (:mod:`slrt_cli.engines`).
 
     Raises:
         UsageError, InputError: as :func:`validate`; InputError also when the register is unusable
@@ -405,11 +435,11 @@ def run(
             return _run(inputs, register, Path(out), lang=lang, overwrite=overwrite, today=today, progress=progress,
                         schema=schema, settings=settings, full_ids=full_ids, coverage=coverage, workers=workers,
                         period=period, state=state, decisions=decisions, split_desa=split_desa, read_hidden_sheets=read_hidden_sheets,
-                        mapping=mapping)
+                        mapping=mapping, engine=engine)
     return _run(inputs, register, None, lang=lang, overwrite=overwrite, today=today, progress=progress,
                 schema=schema, settings=settings, full_ids=full_ids, coverage=coverage, workers=workers, period=period,
                 state=state, decisions=decisions, split_desa=split_desa, read_hidden_sheets=read_hidden_sheets,
-                        mapping=mapping)
+                mapping=mapping, engine=engine)
 
 
 def _run(*args, **kwargs) -> RunReport:
@@ -418,16 +448,18 @@ def _run(*args, **kwargs) -> RunReport:
 
 
 def _run_with(pool, inputs, register, out, *, lang, overwrite, today, progress, schema, settings, full_ids, coverage,
-              workers, period, state, decisions, split_desa, read_hidden_sheets=False, mapping=None) -> RunReport:
+              workers, period, state, decisions, split_desa, read_hidden_sheets=False, mapping=None,
+              engine=None) -> RunReport:
     schema = schema or load_schema()
+    engine = engine or Engine()
     today = today or dt.date.today()
     clock = {"start": time.perf_counter()}
     if out is not None:
         check_target(Path(out), overwrite)
     # the register is loaded here while workers start reading the villages' files
     excluded = exclusions(out, state, register, decisions)
-    report, (reg, reg_read) = _validated(inputs, schema, today, progress,
-                                         lambda: load_register_checked(register, schema, today), exclude=excluded,
+    report, (source, reg_read) = _validated(inputs, schema, today, progress,
+                                            lambda: load_register_source(register, schema, today), exclude=excluded,
                                          limits=ReadLimits(read_hidden_sheets=read_hidden_sheets, mapping=as_mapping(mapping, schema)),
                                          pool=pool)
     if not any(f.readable for f in report.files):
@@ -447,8 +479,12 @@ def _run_with(pool, inputs, register, out, *, lang, overwrite, today, progress, 
     rows = batch_rows(report, schema)
     known = store.decisions() if store is not None else pl.DataFrame(schema=DECISION_SCHEMA)
     new_decisions = pl.DataFrame(schema=DECISION_SCHEMA)
-    if decisions:
-        new_decisions, bad = resolve_decisions(read_decisions(Path(decisions)), rows, reg, store_period, schema)
+    raw_decisions = read_decisions(Path(decisions)) if decisions else None
+    pids = pl.concat([known["person_id"].cast(pl.Utf8), *(
+        [raw_decisions["person_id"].cast(pl.Utf8)] if raw_decisions is not None else [])])
+    reg, tables, n_register = register_for(rows, source, settings, schema, today, engine, coverage, pids)
+    if raw_decisions is not None:
+        new_decisions, bad = resolve_decisions(raw_decisions, rows, reg, store_period, schema)
         report.issue_table = pl.concat([report.issue_table, bad])
     applied = decisions_for(rows, pl.concat([known, new_decisions]))
     if reg_read.issues:  # the register's files left out or read once: in issues.csv with the rest
@@ -457,7 +493,7 @@ def _run_with(pool, inputs, register, out, *, lang, overwrite, today, progress, 
     clock["read"] = time.perf_counter()
 
     def linked() -> RunReport:
-        result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, applied)
+        result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, applied, tables, n_register)
         clock["match"] = time.perf_counter()
         result.validation, result.period, result.register = report, period, reg
         result.register_files = [f.to_dict() for f in reg_read.files]
@@ -546,8 +582,9 @@ def match_rows(
     full_ids: bool = False,
     coverage: str = "household",
     workers: int = 1,
+    engine: Engine | None = None,
 ) -> RunReport:
-    """The matching step alone, on the ``rows.parquet`` that :func:`validate` wrote."""
+    """The matching step alone, on the ``rows.parquet`` that :func:`validate` wrote (``engine``: see :func:`run`)."""
     schema = schema or load_schema()
     today = today or dt.date.today()
     path = Path(rows_path)
@@ -558,8 +595,9 @@ def match_rows(
     if out is not None:
         check_target(Path(out), overwrite)
     rows = pl.read_parquet(path)
-    reg, reg_read = load_register_checked(register, schema, today)
-    result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers)
+    source, reg_read = load_register_source(register, schema, today)
+    reg, tables, n_register = register_for(rows, source, settings, schema, today, engine or Engine(), coverage)
+    result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, None, tables, n_register)
     result.register, result.register_files = reg, [f.to_dict() for f in reg_read.files]
     if out is not None:
         with output_lock(Path(out)):
@@ -567,15 +605,17 @@ def match_rows(
     return result
 
 
-def _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, decisions=None) -> RunReport:
+def _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, decisions=None, tables=None,
+                         n_register=None) -> RunReport:
     from slrt_cli.match import match, normalise_names
     from slrt_cli.reconcile import reconcile
 
-    links = match(rows, reg, settings, workers=workers, decisions=decisions)
+    links = match(rows, reg, settings, workers=workers, decisions=decisions, tables=tables)
     log.info("matched rows=%d %s", links.height, dict(links.group_by("outcome").len().iter_rows()))
     rec = reconcile(rows, links, reg, full_ids=full_ids, coverage=coverage, name_key=normalise_names)
     check_reconciliation(rows, rec.reconciliation, rec.not_found)  # before anything is written
-    return RunReport(validation=None, rows=rows, register_rows=reg.height, reconciliation=rec, full_ids=full_ids)
+    return RunReport(validation=None, rows=rows, register_rows=reg.height if n_register is None else n_register,
+                     reconciliation=rec, full_ids=full_ids)
 
 
 # ---------------------------------------------------------------- reports of an existing run

@@ -19,6 +19,7 @@ is linked to no row (matched or duplicate) and is not the candidate of a
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable
 
@@ -67,12 +68,21 @@ _ID_FIELDS = ("nik", "no_kk")
 _STATUS_KEEP_ON_MATCH = ["DITEMUKAN", "MENINGGAL", "PINDAH", "MAMPU", "TIDAK_LAYAK_LAIN", "TIDAK_DITEMUKAN", "GANDA", "KESALAHAN_DATA"]
 
 
+#: movers.csv: a village row linked to a register person of another kabupaten (or province)
+MOVER_COLUMNS = KEYS + ["person_id", "household_id", "kode_wilayah_asal", "kode_wilayah_baru", "alasan"]
+
+
+def _no_movers() -> pl.DataFrame:
+    return pl.DataFrame(schema={c: pl.Int64 if c == "source_row" else pl.Utf8 for c in MOVER_COLUMNS})
+
+
 @dataclass
 class Reconciliation:
     reconciliation: pl.DataFrame
     not_found: pl.DataFrame
     households: pl.DataFrame
     changes: pl.DataFrame
+    movers: pl.DataFrame = dataclasses.field(default_factory=_no_movers)
 
     def counts(self) -> dict[str, int]:
         out = {k: 0 for k in ("matched", "review", "new", "duplicate", "rejected")}
@@ -133,7 +143,31 @@ def reconcile(
     not_found = _not_found(joined, covered, full_ids)
     households = _households(joined, register, covered)
     changes = explain_changes(_changes(rows, links, register, full_ids, name_key), lang)
-    return Reconciliation(rec.sort(KEYS), not_found, households, changes)
+    return Reconciliation(rec.sort(KEYS), not_found, households, changes, movers(rows, links, register, lang))
+
+
+def movers(rows: pl.DataFrame, links: pl.DataFrame, register: pl.DataFrame, lang: str = "id") -> pl.DataFrame:
+    """Village rows linked (``matched``) to a register person registered in another kabupaten:
+    the person moved in (``kode_wilayah_asal``: the register's desa; ``kode_wilayah_baru``: the
+    village's). Such a person is linked, so never "not found" where the register has them."""
+    if "kode_desa" not in rows.columns or "kode_desa" not in register.columns:
+        return _no_movers()
+    village = rows.select(*KEYS, pl.col("kode_desa").cast(pl.Utf8).alias("kode_wilayah_baru"))
+    reg = register.select(pl.col("person_id").cast(pl.Utf8), pl.col("kode_desa").cast(pl.Utf8).alias("kode_wilayah_asal"))
+    linked = links.filter(pl.col("outcome") == "matched").select(*KEYS, "person_id", "household_id")
+    out = linked.join(village, on=KEYS).join(reg.unique("person_id", keep="first"), on="person_id")
+    out = out.filter(
+        pl.col("kode_wilayah_baru").str.slice(0, 4) != pl.col("kode_wilayah_asal").str.slice(0, 4)
+    )
+    other_province = pl.col("kode_wilayah_baru").str.slice(0, 2) != pl.col("kode_wilayah_asal").str.slice(0, 2)
+    texts = catalog(lang)
+    alasan = (
+        pl.when(other_province).then(pl.lit(texts.get("mover_province", "")))
+        .otherwise(pl.lit(texts.get("mover_kabupaten", "")))
+        .str.replace("{asal}", pl.col("kode_wilayah_asal"), literal=True)
+        .str.replace("{baru}", pl.col("kode_wilayah_baru"), literal=True)
+    )
+    return out.with_columns(alasan.alias("alasan")).sort(KEYS).select(MOVER_COLUMNS)
 
 
 #: the register columns of the persons expected that :func:`_not_found` reads (its own and :func:`_register_identity`'s)

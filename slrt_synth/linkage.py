@@ -122,7 +122,8 @@ def _row(rec, plan: FilePlan, i: int) -> dict:
 
 
 def link_data(
-    register_persons: int, batch_rows: int, seed: int = 7, kab: str = "3201", files: int | None = None, jobs: int = 1
+    register_persons: int, batch_rows: int, seed: int = 7, kab: str = "3201", files: int | None = None, jobs: int = 1,
+    desa_count: int | None = None,
 ) -> LinkData:
     """Build a synthetic register and a month of village rows with the truth.
 
@@ -130,11 +131,17 @@ def link_data(
         >>> d = link_data(5000, 500)  # doctest: +SKIP
         >>> d.batch.height == d.truth.height == 500  # doctest: +SKIP
     """
-    pop = build_population(kab, register_persons, seed, SNAPSHOT, jobs=jobs)
+    desa = None
+    if desa_count:  # a small register in a few desa: the villages' rows find their people
+        from slrt_synth.population import Geography
+
+        codes = sorted(Geography.load(kab).desa)
+        desa = random.Random(seed + 2).sample(codes, min(desa_count, len(codes)))
+    pop = build_population(kab, register_persons, seed, SNAPSHOT, desa=desa, jobs=jobs)
     register = register_canonical(pop.df, pop.geo)
     rng = random.Random(seed + 1)
     n_files = files or max(1, batch_rows // 250)
-    desa_pool = sorted(pop.geo.desa)
+    desa_pool = sorted(desa) if desa else sorted(pop.geo.desa)
     rng.shuffle(desa_pool)
     n_second = n_files // 10
     firsts = desa_pool[: max(1, n_files - n_second)]

@@ -16,6 +16,7 @@ are re-read from the batch and masked here.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,12 @@ from slrt_cli.checks.rules import (
 
 if TYPE_CHECKING:
     import pandera.polars as pa
+
+
+# pandera imports pyspark.pandas when PySpark is installed (the [spark] extra), which warns about the
+# pandas version on the operator's console; slrt never uses pandas-on-Spark. A process-wide filter
+# (imports also happen in the preloading thread), for that one message only.
+warnings.filterwarnings("ignore", message=".*PySpark does not yet fully support", category=FutureWarning)
 
 
 def _import_pandera():  # half a second with pandas: only when a batch is validated

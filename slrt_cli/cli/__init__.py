@@ -9,6 +9,7 @@ import typer
 from slrt_cli import __version__
 from slrt_cli.cli.commands import config as _config
 from slrt_cli.cli.commands import dedup as _dedup
+from slrt_cli.cli.commands import nasional as _nasional
 from slrt_cli.cli.commands import inspect as _inspect
 from slrt_cli.cli.commands import layanan as _layanan
 from slrt_cli.cli.commands import report as _report
@@ -58,6 +59,7 @@ app.command("match", help=_run.MATCH_HELP, no_args_is_help=True, cls=HelpCommand
 app.command("report", help=_report.HELP, no_args_is_help=True, cls=HelpCommand)(_report.report_command)
 app.command("layanan", help=_layanan.HELP, no_args_is_help=True, cls=HelpCommand)(_layanan.layanan_command)
 app.command("dedup", help=_dedup.HELP, no_args_is_help=True, cls=HelpCommand)(_dedup.dedup_command)
+app.command("nasional", help=_nasional.HELP, no_args_is_help=True, cls=HelpCommand)(_nasional.nasional_command)
 app.command("template", help=_template.HELP, no_args_is_help=True, cls=HelpCommand)(_template.template_command)
 app.add_typer(_schema.app, name="schema", help=_schema.HELP, cls=HelpGroup)
 app.add_typer(_config.app, name="config", cls=HelpGroup, help="Berkas konfigurasi: slrt config show.\n\nContoh: slrt config show --config bulan.toml\n\n" + EXIT_CODES_HELP)

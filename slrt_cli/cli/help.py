@@ -76,6 +76,16 @@ COMMANDS_EN = {
              "person: the person's own name and birth date must agree.\n\n"
              "Example: slrt dedup --register sample_data/register/dtks.parquet --out duplikat\n\n"
              + EXIT_CODES_EN,
+    "nasional": "Match many kabupaten's months at once against the national DTKS/DTSEN (Pusdatin).\n\n"
+                "--batch: each kabupaten's rows.parquet from `slrt validate`/`slrt run` (the file, its output "
+                "folder, or a folder of many). --register: the DTKS/DTSEN as a Parquet dataset partitioned by "
+                "province and kabupaten (kode_prov=../kode_kab=.. folders), read piece by piece; --engine spark "
+                "runs that reading on Apache Spark (same results).\n\n"
+                "Writes one kab_<code> folder per kabupaten (the files of `slrt match`), movers.csv (persons "
+                "registered in another kabupaten: moved in), cross_district_duplicates.csv (one person proposed "
+                "or verified by two kabupaten), ringkasan_provinsi.csv and ringkasan_nasional.csv.\n\n"
+                "Example: slrt nasional --batch hasil_3201 --batch hasil_3204 --register dtsen/ --out nasional\n\n"
+                + EXIT_CODES_EN,
     "template": "Make the Excel verification template for Puskesos/villages: standard column titles in "
                 "Bahasa Indonesia, dropdowns, NIK/No KK as text checked for 16 digits, checked birth "
                 "dates, a hint on every column and a Petunjuk sheet.\n\n"
@@ -113,6 +123,10 @@ PARAMS_EN = {
                 "families + members).",
     "full_nik": "Write full NIK/No KK in the output tables (default: masked).",
     "workers": "Number of processes for matching.",
+    "engine": "Engine that reads a large DTKS/DTSEN dataset: local (default) or spark (Apache Spark; needs "
+              "pip install \"slrt-cli[spark]\" and Java 17). The results are the same.",
+    "spark_master": "Spark master: local[*] (default), spark://host:port, or sc://host (Spark Connect).",
+    "spark_conf": "Spark setting key=value (may be repeated), e.g. spark.executor.memory=8g.",
     "coverage": "Who counts as 'not found': household (members of the households visited) or desa (the "
                 "whole DTKS of the villages that sent files).",
     "fail_on": "Exit with code 1 when there are rows with these outcomes (comma-separated): rejected, "
@@ -136,6 +150,8 @@ PARAMS_EN = {
     "layanan inputs": "Service logs (Excel/CSV) or folders (searched recursively).",
     "layanan out": "Output folder (default: hasil_layanan).",
     "dedup out": "Output folder, written as a whole (default: duplikat).",
+    "nasional out": "Output folder, written as a whole (default: nasional).",
+    "batch": "A kabupaten's rows.parquet, its output folder, or a folder of many (may be repeated).",
     "layanan": "Also write the SLRT desk's service-log template (with --layanan).",
     "kabupaten": "Kemendagri kabupaten/kota code (e.g. 3201): its desa/kelurahan as a dropdown.",
 }

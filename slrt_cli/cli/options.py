@@ -57,6 +57,20 @@ Register = Annotated[
 ]
 FullNik = Annotated[bool, typer.Option("--full-nik", help="Tulis NIK/No KK lengkap di tabel hasil (bawaan: disamarkan).")]
 Workers = Annotated[int, typer.Option("--workers", min=1, help="Jumlah proses untuk pemadanan.")]
+EngineOpt = Annotated[
+    str,
+    typer.Option("--engine", help="Mesin yang membaca dataset DTKS/DTSEN besar: local (bawaan) atau spark (Apache Spark, "
+                 "perlu pip install \"slrt-cli[spark]\" dan Java 17). Hasilnya sama."),
+]
+SparkMaster = Annotated[
+    str,
+    typer.Option("--spark-master", help="Spark master: local[*] (bawaan), spark://host:port, atau sc://host (Spark Connect)."),
+]
+SparkConf = Annotated[
+    Optional[list[str]],
+    typer.Option("--spark-conf", help="Pengaturan Spark kunci=nilai (boleh diulang), mis. spark.executor.memory=8g.",
+                 show_default=False),
+]
 Coverage = Annotated[
     str,
     typer.Option(

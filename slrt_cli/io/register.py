@@ -157,6 +157,22 @@ def read_register_checked(paths: list[Path], schema: Schema) -> RegisterRead:
     return RegisterRead(_raw_table(frame, tables_only, schema), [f for f, _ in tables], issues, dropped)
 
 
+def piece_table(frame: pl.DataFrame, file: str, source_row: pl.Series, schema: Schema) -> SheetTable:
+    """One piece of a register *dataset* (a Parquet file, or a part of one), read as
+    :func:`read_register_checked` reads a file: columns recognised by their titles, ids derived.
+
+    A dataset is read piece by piece (it need not fit in memory), so what needs the whole register
+    at once is not done: rows repeated across pieces are kept and person ids are not compared
+    across pieces. ``file``: the file's name as shown in outputs; ``source_row``: each row's line
+    in it (the header is line 1).
+    """
+    table = _mapped(_parquet_frame(frame), Path(file), schema, 1)
+    data = table.data.with_columns(source_row.cast(pl.Int64).alias("source_row"))
+    _require(data, file)
+    data = _derive_ids(data).with_columns(pl.lit(file).alias(_FILE))
+    return _raw_table(data, [table], schema)
+
+
 def _distinct_files(files: list[RegisterFile], schema: Schema, issues: list[Issue]) -> list[RegisterFile]:
     """Each content once (the first name wins); empty files reported and left out."""
     seen: dict[str, str] = {}
@@ -359,7 +375,11 @@ def _read_one(path: Path, schema: Schema) -> SheetTable:
 
 
 def _parquet(path: Path) -> pl.DataFrame:
-    frame = pl.read_parquet(path)
+    return _parquet_frame(pl.read_parquet(path))
+
+
+def _parquet_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """A Parquet table's columns as text, as the other formats give them."""
     casts = []
     for name, dtype in frame.schema.items():
         if dtype == pl.Utf8:

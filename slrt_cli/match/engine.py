@@ -27,7 +27,7 @@ import polars as pl
 from slrt_cli.match import explain, features, matcher
 from slrt_cli.match.blocking import Blocker, candidate_pairs
 from slrt_cli.match.settings import MatchSettings
-from slrt_cli.match.weights import Weights, estimate_prepared, term_tables
+from slrt_cli.match.weights import TermTables, Weights, estimate_prepared, term_tables
 
 #: output columns of :func:`match` and :func:`match_partition`, in order
 OUTPUT_COLUMNS = [
@@ -97,6 +97,7 @@ def match(
     partition_by: str | None = "kode_kab",
     workers: int = 1,
     decisions: pl.DataFrame | None = None,
+    tables: TermTables | None = None,
 ) -> pl.DataFrame:
     """Link every batch row to the register or declare it new.
 
@@ -111,6 +112,8 @@ def match(
             ``source_row``, ``person_id``, ``keputusan`` (``sama``: link the row to
             that person, ``match_stage="decision"``; ``beda``: never this pair, the
             row takes its next candidate or is new). Other values are ignored.
+        tables: the term tables of the whole register when ``register`` is only the slice of it
+            this batch needs (:mod:`slrt_cli.match.slice`).
 
     Returns:
         One row per batch row, sorted by ``source_file``, ``source_sheet``,
@@ -120,7 +123,9 @@ def match(
         >>> out = match(batch, register, partition_by="kode_kec")  # doctest: +SKIP
         >>> out.group_by("outcome").len()  # doctest: +SKIP
     """
-    return match_details(batch, register, settings, partition_by=partition_by, workers=workers, decisions=decisions)[0]
+    return match_details(
+        batch, register, settings, partition_by=partition_by, workers=workers, decisions=decisions, tables=tables
+    )[0]
 
 
 def match_details(
@@ -131,11 +136,15 @@ def match_details(
     partition_by: str | None = "kode_kab",
     workers: int = 1,
     decisions: pl.DataFrame | None = None,
+    tables: TermTables | None = None,
 ) -> tuple[pl.DataFrame, Weights]:
     """:func:`match`, also returning the estimated :class:`Weights`.
 
     ``weights.diagnostics`` then holds the pair counts (``pairs_blocked``,
     ``pairs_compared``, ``pairs_scored``) and the seconds of each stage.
+
+    ``tables``: the term tables of a whole register of which ``register`` is the slice this batch
+    needs (:mod:`slrt_cli.match.slice`); the result is then the whole register's.
     """
     s = _settings(settings)
     clock = _Clock()
@@ -145,7 +154,7 @@ def match_details(
     clock.lap("prepare_register")
     live = b.filter(pl.col("_status") != "rejected")
     r_words = features.explode_words(r, "_r", s.names)
-    tables = term_tables(r, s, r_words)
+    tables = tables if tables is not None else term_tables(r, s, r_words)
     blocker = Blocker(live, r, s.names, tables.common, tables.frequent, r_words)
     del r_words
     pairs, name_dob = blocker.pairs(s.blocking, keep="name_dob")

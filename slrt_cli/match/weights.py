@@ -90,27 +90,77 @@ class TermTables:
 
 def term_tables(reg: pl.DataFrame, settings: MatchSettings, words: pl.DataFrame | None = None) -> TermTables:
     """Term frequencies from the register (``words``: its :func:`explode_words` rows, when computed)."""
-    n_reg = max(reg.height, 1)
     words = words if words is not None else explode_words(reg, "_r", settings.names)
-    table = words.group_by("w").agg((pl.len() / n_reg).alias("p"))
+    counts = words.group_by("w").agg(pl.len().cast(pl.UInt64).alias("n"))
+    dobs = reg.group_by("_dob").agg(pl.len().cast(pl.UInt64).alias("n"))
+    return tables_from_counts(counts, dobs, reg.height, settings)
+
+
+def tables_from_counts(
+    words: pl.DataFrame, dobs: pl.DataFrame, n_register: int, settings: MatchSettings
+) -> TermTables:
+    """Term tables from integer counts: (``w``, ``n``) per name word, (``_dob``, ``n``) per birth date.
+
+    Counts of pieces of a register add up to the counts of the whole (:mod:`slrt_cli.match.slice`).
+    """
+    n_reg = max(n_register, 1)
+    table = words.select("w", (pl.col("n") / n_reg).alias("p"))
     common_share = table.filter(pl.col("p") > settings.common_token_share)["w"].to_list()
     listed = word_hash(pl.Series([phonetic(w) for w in sorted(settings.names.common)], dtype=pl.Utf8)).to_list()
     common = frozenset(common_share) | frozenset(listed)
     frequent = frozenset(table.filter(pl.col("p") > settings.frequent_token_share)["w"].to_list())
     floor = 0.5 / n_reg
     word_bits = dict(zip(table["w"].to_list(), (-np.log2(np.maximum(table["p"].to_numpy(), floor))).tolist()))
-    dobs = reg.select("_dob").group_by("_dob").agg((pl.len() / n_reg).alias("p")).drop_nulls()
+    dobs = dobs.select("_dob", (pl.col("n") / n_reg).alias("p")).drop_nulls()
     dob_bits = dict(zip(dobs["_dob"].to_list(), (-np.log2(np.maximum(dobs["p"].to_numpy(), floor))).tolist()))
     return TermTables(n_reg, word_bits, dob_bits, common, frequent)
 
 
-def _hash_sample(batch: pl.DataFrame, reg: pl.DataFrame, n_pairs: int) -> pl.DataFrame:
+def _sample_size(n_register: int, n_pairs: int) -> int:
+    return min(n_register, max(2000, int(math.sqrt(n_pairs) * 20)))
+
+
+def _u_sample(reg: pl.DataFrame, size: int) -> pl.DataFrame:
+    """(``_r``, ``h``): the ``size`` register rows with the smallest hash of their values."""
+    key_r = pl.struct("_pid", "_hid", "_nik", "nama")
+    return reg.select("_r", key_r.hash(_HASH_SEED).alias("h")).bottom_k(size, by=["h", "_r"])
+
+
+def _dob_rows(reg: pl.DataFrame) -> pl.DataFrame:
+    r = reg.select("_r", "_dob", pl.col("_nik").alias("_nik_r"), pl.col("_pid").alias("_pid_r"))
+    return r.filter(pl.col("_nik_r").is_not_null() & pl.col("_dob").is_not_null())
+
+
+def _dob_sample(reg: pl.DataFrame, n_pairs: int) -> pl.DataFrame:
+    return _hash_pick(_dob_rows(reg), ["_nik_r", "_pid_r"], max(20_000, n_pairs), _HASH_SEED + 6)
+
+
+def sample_candidates(piece: pl.DataFrame, n_register: int, settings: MatchSettings) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rows of a piece of the register (``_r`` global) that may be in the hash samples
+    :func:`estimate_prepared` draws from the whole register, with what orders them: (``_r``, ``h``)
+    and (``_r``, ``_nik_r``, ``_pid_r``). The smallest hashes of each piece include those of the
+    whole that fall in it; :func:`merge_samples` picks the whole register's."""
+    a = _u_sample(piece, _sample_size(n_register, settings.u_pairs))
+    b = _dob_sample(piece, settings.u_pairs).select("_r", "_nik_r", "_pid_r")
+    return a, b
+
+
+def merge_samples(a: list[pl.DataFrame], b: list[pl.DataFrame], n_register: int, settings: MatchSettings) -> pl.Series:
+    """``_r`` of the rows the whole register's samples hold, from every piece's :func:`sample_candidates`."""
+    size = _sample_size(n_register, settings.u_pairs)
+    ra = pl.concat(a).bottom_k(size, by=["h", "_r"])["_r"] if a else pl.Series("_r", [], pl.UInt32)
+    bb = pl.concat(b, how="vertical_relaxed") if b else None
+    rb = (_hash_pick(bb, ["_nik_r", "_pid_r"], max(20_000, settings.u_pairs), _HASH_SEED + 6)["_r"]
+          if bb is not None else pl.Series("_r", [], pl.UInt32))
+    return pl.concat([ra.cast(pl.UInt32), rb.cast(pl.UInt32)]).unique().sort()
+
+
+def _hash_sample(batch: pl.DataFrame, reg: pl.DataFrame, n_pairs: int, n_register: int) -> pl.DataFrame:
     """Pseudo-random pairs chosen by hashes of the row keys (order-independent)."""
     if batch.height == 0 or reg.height == 0:
         return pl.DataFrame(schema={"_b": pl.UInt32, "_r": pl.UInt32})
-    key_r = pl.struct("_pid", "_hid", "_nik", "nama")
-    size = min(reg.height, max(2000, int(math.sqrt(n_pairs) * 20)))
-    sample = reg.select("_r", key_r.hash(_HASH_SEED).alias("h")).bottom_k(size, by=["h", "_r"]).sort("h", "_r")
+    size = _sample_size(n_register, n_pairs)
+    sample = _u_sample(reg, size).sort("h", "_r")
     sample = sample.with_row_index("j")
     k = max(1, min(size, -(-n_pairs // batch.height)))
     key_b = pl.struct("source_file", "source_sheet", "source_row")
@@ -142,9 +192,7 @@ def _same_dob_sample(batch: pl.DataFrame, reg: pl.DataFrame, n_pairs: int) -> pl
     """Pairs with the same birth date, chosen by a hash (for the u of the NIK, which encodes the date)."""
     b = batch.filter(pl.col("_nik").is_not_null() & pl.col("_dob").is_not_null()).select("_b", "_dob", "_nik")
     b = _hash_pick(b, ["_nik", "_b"], max(2000, n_pairs // 10), _HASH_SEED + 4)
-    r = reg.select("_r", "_dob", pl.col("_nik").alias("_nik_r"), pl.col("_pid").alias("_pid_r"))
-    r = r.filter(pl.col("_nik_r").is_not_null() & pl.col("_dob").is_not_null())
-    r = _hash_pick(r, ["_nik_r", "_pid_r"], max(20_000, n_pairs), _HASH_SEED + 6)
+    r = _dob_sample(reg, n_pairs)
     pairs = b.join(r, on="_dob").filter(pl.col("_nik") != pl.col("_nik_r"))
     return _hash_pick(pairs, ["_nik", "_nik_r", "_b", "_pid_r"], n_pairs, _HASH_SEED + 3).select("_b", "_r")
 
@@ -261,7 +309,7 @@ def estimate_prepared(
         ],
         how="horizontal",
     )
-    rand = _hash_sample(live, reg, settings.u_pairs)
+    rand = _hash_sample(live, reg, settings.u_pairs, n_reg)
     rand_lv = _compare_all(rand, batch, cache, settings)
     # the NIK holds the birth date: its u is counted among people born the same day
     same_dob = _same_dob_sample(live, reg, settings.u_pairs)

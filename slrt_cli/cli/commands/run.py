@@ -52,6 +52,9 @@ def run_command(
     full_nik: o.FullNik = False,
     coverage: o.Coverage = "household",
     workers: o.Workers = 1,
+    engine: o.EngineOpt = "local",
+    spark_master: o.SparkMaster = "local[*]",
+    spark_conf: o.SparkConf = None,
     split_desa: o.SplitDesa = False,
     baca_lembar_tersembunyi: o.ReadHidden = False,
     kolom: o.Kolom = None,
@@ -94,13 +97,28 @@ def match_command(
     full_nik: o.FullNik = False,
     coverage: o.Coverage = "household",
     workers: o.Workers = 1,
+    engine: o.EngineOpt = "local",
+    spark_master: o.SparkMaster = "local[*]",
+    spark_conf: o.SparkConf = None,
     fail_on: o.FailOn = "",
     *,
     flags: o.Flags,
 ) -> None:
     common = flags.common()
     _match(rows=rows, register=register, out=out, overwrite=overwrite, full_ids=full_nik,
-           coverage=coverage, workers=workers, fail_on=fail_on, common=common)
+           coverage=coverage, workers=workers, fail_on=fail_on, common=common,
+           engine={"engine": engine, "spark_master": spark_master, "spark_conf": spark_conf or []})
+
+
+def engine_from(settings: dict):
+    """The :class:`slrt_cli.engines.Engine` of the settings (``engine``, ``spark_master``, ``spark_conf``)."""
+    from slrt_cli.config import KEYS, _coerce
+    from slrt_cli.engines import ENGINES, Engine
+
+    if settings["engine"] not in ENGINES:
+        raise UsageError("error_bad_option", option="--engine", value=settings["engine"], allowed=", ".join(ENGINES))
+    conf = _coerce(KEYS["spark_conf"], settings.get("spark_conf") or {}, "--spark-conf")
+    return Engine(settings["engine"], settings.get("spark_master") or "local[*]", conf)
 
 
 @handle_errors
@@ -128,7 +146,8 @@ def _run(*, settings: dict, common: Common) -> None:
                      full_ids=settings["full_nik"], coverage=settings["coverage"], workers=settings["workers"],
                      settings=match_settings, period=settings["period"], state=settings["state"] or None,
                      decisions=settings["decisions"] or None, split_desa=settings["split_desa"],
-                     read_hidden_sheets=settings["baca_lembar_tersembunyi"], mapping=settings["kolom"] or None)
+                     read_hidden_sheets=settings["baca_lembar_tersembunyi"], mapping=settings["kolom"] or None,
+                     engine=engine_from(settings))
     except InputError as exc:
         validation = getattr(exc, "report", None)
         if validation is None:
@@ -140,12 +159,14 @@ def _run(*, settings: dict, common: Common) -> None:
 
 
 @handle_errors
-def _match(*, rows, register, out, overwrite, full_ids, coverage, workers, fail_on, common: Common) -> None:
+def _match(*, rows, register, out, overwrite, full_ids, coverage, workers, fail_on, common: Common,
+           engine: dict) -> None:
     from slrt_cli.pipeline import match_rows
 
     _check_coverage(coverage)
     fail = _fail_on(fail_on)
-    report = match_rows(rows, register, out, overwrite=overwrite, full_ids=full_ids, coverage=coverage, workers=workers)
+    report = match_rows(rows, register, out, overwrite=overwrite, full_ids=full_ids, coverage=coverage, workers=workers,
+                        engine=engine_from(engine))
     _render(common, report, None, out, _exit_code(report, fail))
 
 

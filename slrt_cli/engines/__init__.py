@@ -1,0 +1,87 @@
+"""The engines: where a register too large for one process is read and cut to what a batch needs.
+
+A district's register is read whole, as always. A register *dataset* (a folder of Parquet files,
+for a province or the nation, partitioned by province and kabupaten) is read piece by piece, and
+only its **slice** is kept: the rows some batch row can be linked to, the households and desa
+they belong to, the rows the weights sample, with the term frequencies of the whole register
+(:mod:`slrt_cli.match.slice` says why the matcher's results are then those of the whole).
+
+Two engines compute the same slice:
+
+- ``local`` (:mod:`.local`): one process reads the files one after another; memory grows with the
+  slice, not with the register;
+- ``spark`` (:mod:`.spark`): an Apache Spark job (``local[*]``, a cluster, or Spark Connect) reads
+  the dataset in partitions; the per-piece work is the same polars code, run through Arrow.
+
+Then the same matcher, reconciliation and outputs run on the slice, in this process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from typing import TYPE_CHECKING
+
+from slrt_cli.engines.dataset import RegisterDataset, is_dataset, normalised_register
+from slrt_cli.errors import UsageError
+from slrt_cli.schemas import Schema
+
+if TYPE_CHECKING:  # the matcher is imported when a slice is cut, not with the package
+    from slrt_cli.engines.local import RegisterSlice
+    from slrt_cli.match.settings import MatchSettings
+
+ENGINES = ("local", "spark")
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Which engine cuts the register, and how Spark is reached (config keys ``engine``,
+    ``spark_master``, ``spark_conf``)."""
+
+    name: str = "local"
+    spark_master: str = "local[*]"
+    spark_conf: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.name not in ENGINES:
+            raise UsageError("error_engine_unknown", engine=self.name, engines=", ".join(ENGINES))
+        if self.name == "spark":
+            from slrt_cli.engines.spark import require_pyspark
+
+            require_pyspark()
+
+
+def needs_slice(register: pl.DataFrame | RegisterDataset, engine: Engine) -> bool:
+    """A dataset is always cut; a register in memory only when Spark is asked for."""
+    return isinstance(register, RegisterDataset) or engine.name == "spark"
+
+
+def slice_register(rows: pl.DataFrame, register: pl.DataFrame | RegisterDataset, settings: MatchSettings,
+                   schema: Schema, today: dt.date, engine: Engine, coverage: str = "household",
+                   person_ids: pl.Series | None = None) -> RegisterSlice:
+    """The slice of ``register`` this batch needs, by the engine asked for (:mod:`.local`, :mod:`.spark`)."""
+    if engine.name == "spark":
+        from slrt_cli.engines.spark import session, slice_spark
+
+        spark = session(engine.spark_master, engine.spark_conf)
+        return slice_spark(rows, register, settings, schema, today, spark, coverage, person_ids)
+    from slrt_cli.engines.local import slice_frame, slice_local
+
+    if isinstance(register, RegisterDataset):
+        return slice_local(rows, register, settings, schema, today, coverage, person_ids)
+    return slice_frame(rows, register, settings, coverage, person_ids)
+
+__all__ = [
+    "ENGINES",
+    "Engine",
+    "needs_slice",
+    "slice_register",
+    "RegisterDataset",
+    "is_dataset",
+    "normalised_register",
+]

@@ -1,0 +1,157 @@
+"""The local engine: a register cut to a batch's slice on one machine, piece after piece.
+
+Two passes over the pieces (a dataset's files, or parts of a register in memory):
+
+1. each piece is prepared for matching and gives its term counts, its rows that share a blocking
+   key with the batch (the candidates) and its rows that may be in the weights' samples;
+2. each piece gives its rows that are candidates or samples, or belong to a candidate's household,
+   or (``--coverage desa``) to a covered desa, or are a reviewer's decision.
+
+Only one piece and the slice are held at a time. :mod:`.spark` does the same on a Spark cluster.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from slrt_cli.engines.dataset import RegisterDataset
+from slrt_cli.match import features
+from slrt_cli.match import slice as sl
+from slrt_cli.match.settings import MatchSettings
+from slrt_cli.match.weights import TermTables
+from slrt_cli.schemas import Schema
+
+log = logging.getLogger("slrt")
+
+#: rows of an in-memory register per piece (a dataset's pieces are its files)
+PIECE_ROWS = 500_000
+
+
+@dataclass
+class RegisterSlice:
+    """The register rows a batch needs, in the register's order, and the whole register's term tables."""
+
+    register: pl.DataFrame
+    tables: TermTables
+    n_register: int
+    engine: str
+    pieces: int
+    seconds: dict[str, float] = field(default_factory=dict)
+    files: list[dict] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What the batch asks of the register, computed once on the batch (the driver)."""
+
+    keys: pl.DataFrame  # k: the batch's blocking keys (match.slice.batch_keys)
+    desa: pl.Series | None  # kode_desa the batch names (coverage desa), else None
+    person_ids: pl.Series  # person ids of reviewers' decisions
+    # a file names no desa: the desa it covers is inferred from the persons it links (reconcile.covered_desa)
+    infer_desa: bool = False
+
+
+def wanted(rows: pl.DataFrame, settings: MatchSettings, coverage: str,
+           person_ids: pl.Series | None = None) -> Wanted:
+    b = features.prepare_batch(rows, settings.names)
+    desa, infer = None, False
+    if coverage == "desa":
+        named = rows.select("source_file", features.col(rows, "kode_desa").alias("kode_desa"))
+        desa = named["kode_desa"].drop_nulls().unique().sort()
+        infer = named.group_by("source_file").agg(pl.col("kode_desa").is_not_null().any().alias("any"))["any"].not_().any()
+    pids = (person_ids if person_ids is not None else pl.Series("person_id", [], pl.Utf8))
+    pids = pids.cast(pl.Utf8).drop_nulls().unique().sort()
+    return Wanted(sl.batch_keys(b, settings), desa, pids, bool(infer))
+
+
+def keep_expr(piece: pl.DataFrame, rows: pl.Series, households: pl.Series, desa: pl.Series | None,
+              person_ids: pl.Series) -> pl.Expr:
+    """Pass 2's rule on a canonical piece with ``_r``: the rows the slice keeps."""
+    cond = pl.col("_r").is_in(rows.cast(pl.UInt32).implode()) | sl.closure_filter(piece, households, desa)
+    if person_ids.len():
+        cond = cond | features.col(piece, "person_id").is_in(person_ids.implode()).fill_null(False)
+    return cond
+
+
+def _closure_columns(piece: pl.DataFrame) -> list[pl.Expr]:
+    return [features.col(piece, "household_id").str.strip_chars().alias("household_id"),
+            features.col(piece, "kode_desa").alias("kode_desa")]
+
+
+def closure_sets(cand: pl.DataFrame, want: Wanted) -> tuple[pl.Series, pl.Series | None]:
+    """Households of the candidates, and the desa covered (the batch's and the candidates')."""
+    households = cand["household_id"].cast(pl.Utf8).drop_nulls().unique().sort()
+    desa = None
+    if want.desa is not None:
+        inferred = [cand["kode_desa"].cast(pl.Utf8).drop_nulls()] if want.infer_desa else []
+        desa = pl.concat([want.desa, *inferred]).unique().sort()
+    return households, desa
+
+
+def _slice(pieces: Callable[[], Iterator[tuple[pl.DataFrame, int]]], n_register: int, want: Wanted,
+           settings: MatchSettings) -> tuple[pl.DataFrame, TermTables, int, dict[str, float]]:
+    t0 = time.perf_counter()
+    words, dobs, sample_a, sample_b, cands = [], [], [], [], []
+    n_pieces = 0
+    for piece, first in pieces():
+        n_pieces += 1
+        prepared = sl.prepare_piece(piece, settings, first)
+        w, d, _ = sl.term_counts(prepared, settings)
+        words.append(w)
+        dobs.append(d)
+        a, b = sl.sample_candidates(prepared, n_register, settings)
+        sample_a.append(a)
+        sample_b.append(b)
+        hit = sl.candidates(prepared, want.keys, settings)["_r"]
+        cands.append(piece.with_row_index("_r", offset=first).join(pl.DataFrame({"_r": hit}), on="_r", how="semi")
+                     .select("_r", *_closure_columns(piece)))
+        del prepared
+    tables = sl.slice_tables(sl.add_counts(words, "w"), sl.add_counts(dobs, "_dob"), n_register, settings)
+    cand = pl.concat(cands) if cands else pl.DataFrame(schema={"_r": pl.UInt32, "household_id": pl.Utf8,
+                                                              "kode_desa": pl.Utf8})
+    t1 = time.perf_counter()
+    households, desa = closure_sets(cand, want)
+    picked = sl.merge_samples(sample_a, sample_b, n_register, settings)
+    rows = pl.concat([cand["_r"].cast(pl.UInt32), picked]).unique().sort()
+    kept = []
+    for piece, first in pieces():
+        piece = piece.with_row_index("_r", offset=first)
+        kept.append(piece.filter(keep_expr(piece, rows, households, desa, want.person_ids)))
+    out = pl.concat(kept, how="diagonal_relaxed").sort("_r").drop("_r") if kept else pl.DataFrame()
+    seconds = {"pass1": round(t1 - t0, 3), "pass2": round(time.perf_counter() - t1, 3)}
+    return out, tables, n_pieces, seconds
+
+
+def slice_frame(rows: pl.DataFrame, register: pl.DataFrame, settings: MatchSettings, coverage: str = "household",
+                person_ids: pl.Series | None = None, piece_rows: int = PIECE_ROWS) -> RegisterSlice:
+    """The slice of a register already in memory (canonical columns), in pieces of ``piece_rows``."""
+    want = wanted(rows, settings, coverage, person_ids)
+
+    def pieces() -> Iterator[tuple[pl.DataFrame, int]]:
+        for first in range(0, register.height, piece_rows):
+            yield register.slice(first, piece_rows), first
+
+    out, tables, n, seconds = _slice(pieces, register.height, want, settings)
+    return RegisterSlice(out, tables, register.height, "local", n, seconds)
+
+
+def slice_local(rows: pl.DataFrame, dataset: RegisterDataset, settings: MatchSettings, schema: Schema,
+                today: dt.date, coverage: str = "household", person_ids: pl.Series | None = None) -> RegisterSlice:
+    """The slice of a register dataset, read file after file."""
+    want = wanted(rows, settings, coverage, person_ids)
+
+    def pieces() -> Iterator[tuple[pl.DataFrame, int]]:
+        for f in dataset.files:
+            if f.rows:
+                yield dataset.read(f, schema, today), f.first
+
+    out, tables, n, seconds = _slice(pieces, dataset.rows, want, settings)
+    log.info("register dataset rows=%d files=%d slice=%d", dataset.rows, n, out.height)
+    files = [{"file": f.name, "rows": f.rows} for f in dataset.files]
+    return RegisterSlice(out, tables, dataset.rows, "local", n, seconds, files)

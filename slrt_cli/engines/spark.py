@@ -1,0 +1,296 @@
+"""The Spark engine: the slice of a register computed by an Apache Spark job (PySpark >= 4).
+
+The job does on the cluster what :mod:`.local` does file after file, with the same polars code
+run on each partition through Arrow (``mapInArrow``, ``groupBy(...).applyInArrow``):
+
+1. a dataset's files are read by Spark (``_metadata.file_path`` and ``row_index`` give each row
+   its place in the register's order) and each file is normalised whole, as one machine would;
+2. each partition gives its term counts, its rows sharing a blocking key with the batch (the
+   batch's keys travel with the function), and its sample rows; the counts are summed by a
+   ``groupBy``;
+3. each partition keeps the candidates' households and desa, the samples and the decisions' people.
+
+Only the slice and small tables come back to the driver. Nothing depends on the number of
+partitions or executors, or on the order rows arrive in: every result is a set, ordered by the
+register position at the end (tests compare 1, 3 and 8 shuffle partitions with the local engine).
+
+PySpark is an optional dependency (``pip install "slrt-cli[spark]"``); Java 17 must be installed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
+
+import polars as pl
+import pyarrow as pa
+
+from slrt_cli.engines.dataset import RegisterDataset, normalised_piece
+from slrt_cli.engines.local import RegisterSlice, Wanted, _closure_columns, closure_sets, keep_expr, wanted
+from slrt_cli.errors import UsageError
+from slrt_cli.match import slice as sl
+from slrt_cli.match.settings import MatchSettings
+from slrt_cli.schemas import Schema, load_schema
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+log = logging.getLogger("slrt")
+
+#: settings slrt gives every session it starts (a config's ``spark_conf`` overrides them)
+DEFAULT_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.adaptive.enabled": "true",
+}
+
+
+def require_pyspark() -> None:
+    """Raise a one-line :class:`UsageError` when PySpark is not installed."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise UsageError("error_spark_missing") from None
+
+
+def session(master: str = "local[*]", conf: Mapping[str, Any] | None = None) -> SparkSession:
+    """The Spark session of this process: ``local[*]``/``local[N]``, ``spark://host:port``, or
+    ``sc://host`` (Spark Connect). An existing session is reused, with ``conf`` applied."""
+    require_pyspark()
+    _quiet_pyspark()
+    from pyspark.sql import SparkSession
+
+    conf = {**DEFAULT_CONF, **{str(k): str(v) for k, v in (conf or {}).items()}}
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # executors run this Python, with polars
+    if master.startswith("sc://"):
+        builder = SparkSession.builder.remote(master)
+    else:
+        builder = SparkSession.builder.master(master).config("spark.pyspark.python", sys.executable)
+    for k, v in conf.items():
+        builder = builder.config(k, v)
+    spark = builder.appName("slrt").getOrCreate()
+    for k, v in conf.items():  # a reused session takes the settings of this run
+        try:
+            spark.conf.set(k, v)
+        except Exception:  # noqa: BLE001 - static settings cannot change on a running session
+            pass
+    return spark
+
+
+def _quiet_pyspark() -> None:
+    """PySpark warns about the pandas version when its Arrow functions are used; slrt never hands
+    pandas to Spark, so the operator's console does not need it."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*PySpark does not yet fully support", category=FutureWarning)
+
+
+# ---------------------------------------------------------------- Arrow <-> polars
+
+
+def _arrow(df: pl.DataFrame) -> pa.Table:
+    """A polars frame as Arrow types Spark reads: plain strings, signed integers."""
+    t = df.to_arrow(compat_level=pl.CompatLevel.oldest())
+    fields = []
+    for f in t.schema:
+        ty = f.type
+        if pa.types.is_large_string(ty) or pa.types.is_string_view(ty):
+            ty = pa.string()
+        elif pa.types.is_unsigned_integer(ty):
+            ty = pa.int64()
+        elif pa.types.is_null(ty):
+            ty = pa.string()
+        fields.append(pa.field(f.name, ty))
+    return t.cast(pa.schema(fields))
+
+
+def _frame(batch: pa.RecordBatch | pa.Table) -> pl.DataFrame:
+    out = pl.from_arrow(batch)
+    assert isinstance(out, pl.DataFrame)
+    return out
+
+
+def _batches(df: pl.DataFrame, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    t = _arrow(df)
+    t = pa.Table.from_arrays([t.column(f.name) if f.name in t.column_names else pa.nulls(t.num_rows, f.type)
+                              for f in schema], schema=schema) if t.schema != schema else t
+    yield from t.to_batches()
+
+
+# ---------------------------------------------------------------- functions run on the executors
+
+_CANON_EXTRA = ("_r",)
+_PASS1 = pa.schema([("kind", pa.int32()), ("r", pa.int64()), ("key", pa.int64()), ("n", pa.int64()),
+                    ("household_id", pa.string()), ("kode_desa", pa.string()), ("pid", pa.string())])
+_KIND_WORD, _KIND_DOB, _KIND_HIT, _KIND_SAMPLE_A, _KIND_SAMPLE_B = 0, 1, 2, 3, 4
+
+
+def _normalise_file(table: pa.Table, *, out_schema: pa.Schema, today: dt.date) -> pa.Table:
+    """``applyInArrow``: one dataset file's rows, normalised whole (as :meth:`RegisterDataset.read`)."""
+    frame = _frame(table).sort("_row")
+    if frame.height == 0:
+        return out_schema.empty_table()
+    name, first = frame["_file"][0], frame["_first"][0]
+    raw = frame.drop("_file", "_row", "_first", "_uri")
+    canon = normalised_piece(raw, name, frame["_row"] + 2, load_schema(), today)
+    canon = canon.with_columns((frame["_row"] + first).alias("_r"))
+    return pa.Table.from_batches(list(_batches(canon, out_schema)), schema=out_schema)
+
+
+def _file_normaliser(out_schema: pa.Schema, today: dt.date):
+    """:func:`_normalise_file` as PySpark wants it: a plain function whose type hints say Table -> Table."""
+
+    def normalise(table: pa.Table) -> pa.Table:
+        return _normalise_file(table, out_schema=out_schema, today=today)
+
+    return normalise
+
+
+def _pass1(batches: Iterator[pa.RecordBatch], *, settings: MatchSettings, n_register: int,
+           keys: pl.DataFrame) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow``: term counts, candidates and sample rows of each piece."""
+    for batch in batches:
+        piece = _frame(batch)
+        if piece.height == 0:
+            continue
+        r = piece["_r"]
+        prepared = sl.prepare_piece(piece.drop("_r"), settings, 0).with_columns(r.cast(pl.UInt32).alias("_r"))
+        w, d, _ = sl.term_counts(prepared, settings)
+        hit = sl.candidates(prepared, keys, settings).select("_r")
+        cand = piece.join(hit.with_columns(pl.col("_r").cast(piece["_r"].dtype)), on="_r", how="semi")
+        cand = cand.select("_r", *_closure_columns(piece))
+        sa, sb = sl.sample_candidates(prepared, n_register, settings)
+        parts = [
+            w.select(pl.lit(_KIND_WORD).alias("kind"), pl.lit(None, pl.Int64).alias("r"),
+                     pl.col("w").reinterpret(signed=True).alias("key"), pl.col("n").cast(pl.Int64)),
+            d.select(pl.lit(_KIND_DOB).alias("kind"), pl.lit(None, pl.Int64).alias("r"),
+                     pl.col("_dob").cast(pl.Int64).alias("key"), pl.col("n").cast(pl.Int64)),
+            cand.select(pl.lit(_KIND_HIT).alias("kind"), pl.col("_r").cast(pl.Int64).alias("r"),
+                        "household_id", "kode_desa"),
+            sa.select(pl.lit(_KIND_SAMPLE_A).alias("kind"), pl.col("_r").cast(pl.Int64).alias("r"),
+                      pl.col("h").reinterpret(signed=True).alias("key")),
+            sb.select(pl.lit(_KIND_SAMPLE_B).alias("kind"), pl.col("_r").cast(pl.Int64).alias("r"),
+                      pl.col("_nik_r").cast(pl.Int64).alias("key"), pl.col("_pid_r").alias("pid")),
+        ]
+        out = pl.concat(parts, how="diagonal_relaxed").with_columns(pl.col("kind").cast(pl.Int32))
+        yield from _batches(out, _PASS1)
+
+
+def _pass2(batches: Iterator[pa.RecordBatch], *, rows: pl.Series, households: pl.Series, desa: pl.Series | None,
+           person_ids: pl.Series, out_schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow``: the rows of each piece the slice keeps."""
+    for batch in batches:
+        piece = _frame(batch)
+        kept = piece.with_columns(pl.col("_r").cast(pl.UInt32)).filter(
+            keep_expr(piece, rows, households, desa, person_ids))
+        if kept.height:
+            yield from _batches(kept, out_schema)
+
+
+# ---------------------------------------------------------------- the driver
+
+
+def _spark_schema(schema: pa.Schema):
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(schema)
+
+
+def _dataset_frame(spark: SparkSession, dataset: RegisterDataset, today: dt.date,
+                   schema: Schema) -> tuple[DataFrame, pa.Schema, pl.Schema]:
+    """The dataset's canonical rows as a Spark DataFrame with ``_r``, normalised file by file."""
+    from pyspark.sql import functions as F
+
+    raw = (spark.read.option("recursiveFileLookup", "true").parquet(str(dataset.root))
+           .select("*", F.col("_metadata.file_path").alias("_uri"), F.col("_metadata.row_index").alias("_row")))
+    uris = [r["_uri"] for r in raw.select("_uri").distinct().collect()]
+    by_name = {f.name: f for f in dataset.files}
+    root = dataset.root.resolve()
+    names = []
+    for uri in uris:
+        rel = os.path.relpath(unquote(urlparse(uri).path), root).replace(os.sep, "/")
+        f = by_name.get(rel)
+        if f is None:
+            raise UsageError("error_spark_dataset_file", file=rel)
+        names.append((uri, f.name, f.first))
+    files = spark.createDataFrame(names, "_uri string, _file string, _first long")
+    raw = raw.join(F.broadcast(files), on="_uri")
+    first = next(f for f in dataset.files if f.rows)
+    sample = pl.read_parquet(first.path, n_rows=50)
+    probe = normalised_piece(sample, first.name, pl.int_range(2, sample.height + 2, eager=True), schema, today)
+    out_schema = _arrow(probe.with_columns(pl.lit(0, pl.Int64).alias("_r"))).schema
+    canon = raw.groupBy("_file").applyInArrow(_file_normaliser(out_schema, today), _spark_schema(out_schema))
+    return canon, out_schema, probe.schema
+
+
+def _frame_to_spark(spark: SparkSession, register: pl.DataFrame) -> tuple[DataFrame, pa.Schema, pl.Schema]:
+    t = _arrow(register.with_row_index("_r").with_columns(pl.col("_r").cast(pl.Int64)).select(
+        *register.columns, "_r"))
+    # spread over the shuffle partitions in no particular order: the slice must not depend on it
+    parts = int(spark.conf.get("spark.sql.shuffle.partitions") or 1)
+    return spark.createDataFrame(t).repartition(parts), t.schema, register.schema
+
+
+def _slice(spark: SparkSession, canon: DataFrame, out_schema: pa.Schema, n_register: int, want: Wanted,
+           settings: MatchSettings) -> tuple[pl.DataFrame, Any, dict[str, float]]:
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    t0 = time.perf_counter()
+    fn1 = functools.partial(_pass1, settings=settings, n_register=n_register, keys=want.keys)
+    p1 = canon.mapInArrow(fn1, _spark_schema(_PASS1)).persist(StorageLevel.DISK_ONLY)
+    counts = _frame(p1.filter(F.col("kind") <= _KIND_DOB).groupBy("kind", "key").agg(F.sum("n").alias("n"))
+                    .toArrow())
+    found = _frame(p1.filter(F.col("kind") >= _KIND_HIT).select("kind", "r", "key", "household_id", "kode_desa",
+                                                               "pid").toArrow())
+    p1.unpersist()
+    words = counts.filter(pl.col("kind") == _KIND_WORD).select(
+        pl.col("key").reinterpret(signed=False).alias("w"), pl.col("n").cast(pl.UInt64))
+    dobs = counts.filter(pl.col("kind") == _KIND_DOB).select(
+        pl.col("key").cast(pl.Int32).alias("_dob"), pl.col("n").cast(pl.UInt64))
+    tables = sl.slice_tables(words, dobs, n_register, settings)
+    cand = found.filter(pl.col("kind") == _KIND_HIT).select(pl.col("r").alias("_r"), "household_id", "kode_desa")
+    t1 = time.perf_counter()
+    households, desa = closure_sets(cand, want)
+    sample_a = found.filter(pl.col("kind") == _KIND_SAMPLE_A).select(
+        pl.col("r").cast(pl.UInt32).alias("_r"), pl.col("key").reinterpret(signed=False).alias("h"))
+    sample_b = found.filter(pl.col("kind") == _KIND_SAMPLE_B).select(
+        pl.col("r").cast(pl.UInt32).alias("_r"), pl.col("key").alias("_nik_r"), pl.col("pid").alias("_pid_r"))
+    picked = sl.merge_samples([sample_a], [sample_b], n_register, settings)
+    rows = pl.concat([cand["_r"].cast(pl.UInt32), picked]).unique().sort()
+    fn2 = functools.partial(_pass2, rows=rows, households=households, desa=desa, person_ids=want.person_ids,
+                            out_schema=out_schema)
+    kept = _frame(canon.mapInArrow(fn2, _spark_schema(out_schema)).toArrow())
+    out = kept.sort("_r").drop("_r")
+    return out, tables, {"pass1": round(t1 - t0, 3), "pass2": round(time.perf_counter() - t1, 3)}
+
+
+def slice_spark(rows: pl.DataFrame, register: pl.DataFrame | RegisterDataset, settings: MatchSettings,
+                schema: Schema, today: dt.date, spark: SparkSession, coverage: str = "household",
+                person_ids: pl.Series | None = None) -> RegisterSlice:
+    """The slice of a register (in memory, or a dataset Spark reads itself) computed by Spark."""
+    want = wanted(rows, settings, coverage, person_ids)
+    if isinstance(register, RegisterDataset):
+        canon, out_schema, like = _dataset_frame(spark, register, today, schema)
+        n_register, files = register.rows, [{"file": f.name, "rows": f.rows} for f in register.files]
+    else:
+        canon, out_schema, like = _frame_to_spark(spark, register)
+        n_register, files = register.height, []
+    out, tables, seconds = _slice(spark, canon, out_schema, n_register, want, settings)
+    out = out.select([pl.col(c).cast(t) for c, t in like.items()])  # the dtypes Arrow widened
+    log.info("spark slice rows=%d of %d partitions=%s", out.height, n_register, canon.rdd.getNumPartitions()
+             if not _is_connect(spark) else "?")
+    return RegisterSlice(out, tables, n_register, "spark", len(files) or 1, seconds, files)
+
+
+def _is_connect(spark: SparkSession) -> bool:
+    return type(spark).__module__.startswith("pyspark.sql.connect")

@@ -1,0 +1,123 @@
+"""The part of a register a batch can touch, found piece by piece: what lets a register that does
+not fit in memory (a province, the nation) be matched with the very code that matches a district.
+
+The matcher reads the register in four ways only, and each can be computed on one piece of the
+register at a time, then combined:
+
+1. **term frequencies** (how common a name word or a birth date is) and the register size: integer
+   counts, summed over the pieces (:func:`term_counts`, :func:`add_counts`, :func:`tables_from_counts`);
+2. **candidate pairs**: a register row is a candidate of some batch row only when it shares the
+   keys of a blocking rule with it. Each piece keeps its rows that share a key with the batch
+   (:func:`batch_keys`, :func:`register_keys`). The keys are computed as if no word were common or
+   frequent, and a rule's keys are hashed into one number: both only ever keep *more* rows than
+   blocking pairs, never fewer;
+3. **samples for the weights** (the u probabilities): the rows with the smallest hashes of their
+   values; the smallest of each piece contain the smallest of all (:func:`sample_candidates`,
+   :func:`merge_samples`);
+4. **households and desa**: the household stage and the reconciliation read every member of a
+   household a candidate belongs to, and with ``--coverage desa`` every person of a covered desa
+   (:func:`closure_filter`, a second pass).
+
+The rows so kept (the *slice*), in the register's own order, with the term tables of the whole
+register, give the matcher exactly the pairs, weights, links and not-found persons the whole
+register gives: :func:`slrt_cli.match.match` with ``tables=`` (tests compare the two). Every
+function here is pure and works on one piece; the engines (``slrt_cli.engines``) run them over
+files on one machine or over the partitions of a Spark job.
+
+``_r``, the register position, must be global in a piece (the row's position in the whole
+register): ties are broken by it.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from slrt_cli.match import features
+from slrt_cli.match.blocking import key_frame, word_key_frames
+from slrt_cli.match.settings import MatchSettings
+from slrt_cli.match.weights import TermTables, merge_samples, sample_candidates, tables_from_counts
+
+__all__ = [
+    "KEY_SEED",
+    "add_counts",
+    "batch_keys",
+    "closure_filter",
+    "prepare_piece",
+    "merge_samples",
+    "register_keys",
+    "sample_candidates",
+    "tables_from_counts",
+    "term_counts",
+]
+
+KEY_SEED = 20261205
+_NO_WORDS: frozenset[int] = frozenset()
+
+
+def prepare_piece(piece: pl.DataFrame, settings: MatchSettings, first_r: int) -> pl.DataFrame:
+    """A piece of the canonical register prepared for matching, numbered ``_r`` from ``first_r``
+    (its first row's position in the whole register; rows are consecutive)."""
+    prepared = features.prepare_register(piece, settings.names)
+    return prepared.with_columns((pl.col("_r").cast(pl.Int64) + first_r).cast(pl.UInt32).alias("_r"))
+
+
+def _keys(df: pl.DataFrame, idx: str, settings: MatchSettings) -> pl.DataFrame:
+    """(``idx``, ``k``): for each blocking rule, a hash of the rule and its key values.
+
+    Word keys are built with no common or frequent word, a superset of the rule's own keys; the
+    NIK itself is a key too (the weights' equal-NIK pairs).
+    """
+    words = word_key_frames(features.explode_words(df, idx, settings.names), idx, _NO_WORDS, _NO_WORDS)
+    nik = pl.struct(pl.lit(-1).alias("rule"), "_nik").hash(KEY_SEED).alias("k")
+    parts = [df.filter(pl.col("_nik").is_not_null()).select(idx, nik)]
+    for i, rule in enumerate(settings.blocking):
+        frame = key_frame(df, idx, rule.keys, words)
+        parts.append(frame.select(idx, pl.struct(pl.lit(i).alias("rule"), *rule.keys).hash(KEY_SEED).alias("k")))
+    return pl.concat(parts, how="vertical_relaxed")
+
+
+def batch_keys(batch: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
+    """The keys (``k``, distinct, sorted) of the batch rows that are matched (a prepared batch)."""
+    live = batch.filter(pl.col("_status") != "rejected")
+    return _keys(live, "_b", settings).select("k").unique().sort("k")
+
+
+def register_keys(piece: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
+    """(``_r``, ``k``) of a prepared register piece: its rows that :func:`batch_keys` holds are candidates."""
+    return _keys(piece, "_r", settings)
+
+
+def candidates(piece: pl.DataFrame, keys: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
+    """The rows of a prepared piece that share a key with the batch (``keys``: :func:`batch_keys`)."""
+    hit = register_keys(piece, settings).join(keys, on="k", how="semi").select("_r").unique()
+    return piece.join(hit, on="_r", how="semi")
+
+
+def term_counts(piece: pl.DataFrame, settings: MatchSettings) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """Counts of a prepared piece: (``w``, ``n``) per name word, (``_dob``, ``n``) per birth date, rows."""
+    words = features.explode_words(piece, "_r", settings.names)
+    w = words.group_by("w").agg(pl.len().cast(pl.UInt64).alias("n"))
+    d = piece.group_by("_dob").agg(pl.len().cast(pl.UInt64).alias("n"))
+    return w, d, piece.height
+
+
+def add_counts(parts: list[pl.DataFrame], key: str) -> pl.DataFrame:
+    """Counts of several pieces summed (``key``, ``n``)."""
+    if not parts:
+        return pl.DataFrame(schema={key: pl.UInt64 if key == "w" else pl.Int32, "n": pl.UInt64})
+    return pl.concat(parts, how="vertical_relaxed").group_by(key).agg(pl.col("n").sum())
+
+
+def closure_filter(piece: pl.DataFrame, households: pl.Series, desa: pl.Series | None) -> pl.Expr:
+    """Rows of a *canonical* register piece in one of these households (as the matcher keys them,
+    ``_hid``) or desa (``kode_desa``)."""
+    hid = features.col(piece, "household_id").str.strip_chars()
+    cond = hid.is_in(households.cast(pl.Utf8).implode()).fill_null(False)
+    if desa is not None and desa.len():
+        cond = cond | features.col(piece, "kode_desa").is_in(desa.cast(pl.Utf8).implode()).fill_null(False)
+    return cond
+
+
+def slice_tables(words: pl.DataFrame, dobs: pl.DataFrame, n_register: int, settings: MatchSettings) -> TermTables:
+    """:class:`TermTables` of the whole register from its summed counts."""
+    return tables_from_counts(words, dobs, n_register, settings)

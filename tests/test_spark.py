@@ -1,0 +1,104 @@
+"""The Spark engine (issue 11) in local mode: the same slice, term tables and month as the local
+engine, for 1, 3 and 8 shuffle partitions, from a register in memory and from a dataset Spark reads
+itself; and `slrt run --engine spark` writes the files the local engine writes. One Spark session
+for the whole test run (conftest ``spark``). Synthetic people only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from slrt_cli import pipeline
+from slrt_cli.engines import RegisterDataset
+from slrt_cli.engines.local import slice_frame, slice_local
+from slrt_cli.engines.spark import slice_spark
+from slrt_cli.match import MatchSettings, match
+from slrt_cli.schemas import load_schema
+from slrt_synth.national import national_month, write_district_batches, write_register_dataset
+
+TODAY = dt.date(2026, 12, 5)
+SETTINGS = MatchSettings.default().replace(u_pairs=2_000)
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def month():
+    return national_month(kabs=("3201", "3273"), quiet=("3578",), persons=5000, rows=200, seed=23)
+
+
+@pytest.fixture(scope="module")
+def dataset(month, tmp_path_factory):
+    root = tmp_path_factory.mktemp("spark") / "dtsen"
+    write_register_dataset(month.register, root, files_per_kab=3)
+    return RegisterDataset.open(root)
+
+
+def same_slice(a, b):
+    assert_frame_equal(a.register, b.register)
+    assert a.n_register == b.n_register
+    for name in ("word_bits", "dob_bits", "common", "frequent", "n_register"):
+        assert getattr(a.tables, name) == getattr(b.tables, name), name
+
+
+@pytest.mark.parametrize("partitions", [1, 3, 8])
+@pytest.mark.parametrize("coverage", ["household", "desa"])
+def test_spark_cuts_the_slice_the_local_engine_cuts(spark, month, partitions, coverage):
+    spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
+    try:
+        local = slice_frame(month.batch, month.register, SETTINGS, coverage=coverage)
+        cluster = slice_spark(month.batch, month.register, SETTINGS, load_schema(), TODAY, spark, coverage=coverage)
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", "3")
+    assert cluster.engine == "spark" and cluster.register.height < month.register.height
+    same_slice(local, cluster)
+    assert_frame_equal(match(month.batch, month.register, SETTINGS),
+                       match(month.batch, cluster.register, SETTINGS, tables=cluster.tables))
+
+
+@pytest.mark.parametrize("partitions", [1, 8])
+def test_spark_reads_a_dataset_as_the_local_engine_does(spark, month, dataset, partitions):
+    spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
+    try:
+        cluster = slice_spark(month.batch, dataset, SETTINGS, load_schema(), TODAY, spark)
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", "3")
+    local = slice_local(month.batch, dataset, SETTINGS, load_schema(), TODAY)
+    same_slice(local, cluster)
+    # the register's own file and line of each row, as written in the dataset
+    named = cluster.register.select("register_file", "source_row", "person_id").row(0)
+    f = next(f for f in dataset.files if f.name == named[0])
+    assert pl.read_parquet(f.path).row(named[1] - 2, named=True)["person_id"] == named[2]
+
+
+def test_slrt_run_with_engine_spark_writes_what_the_local_engine_writes(tmp_path):
+    """A real subprocess (its own Spark, local[2]): the sample month, every table the same."""
+    cmd = [sys.executable, "-m", "slrt_cli", "run", "-q", "--register", "sample_data/register/dtks_siksng.csv",
+           "sample_data/desa", "--period", "2026-10"]
+    subprocess.run([*cmd, "--out", str(tmp_path / "local")], cwd=REPO, check=True, timeout=300)
+    done = subprocess.run([*cmd, "--out", str(tmp_path / "spark"), "--engine", "spark", "--spark-master", "local[2]",
+                           "--spark-conf", "spark.sql.shuffle.partitions=4"], cwd=REPO, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    for name in ("reconciliation.csv", "not_found.csv", "households.csv", "changes.csv", "issues.csv"):
+        assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "spark" / name).read_bytes(), name
+    assert "FutureWarning" not in done.stderr
+
+
+def test_slrt_nasional_on_spark_writes_what_the_local_engine_writes(spark, month, dataset, tmp_path):
+    from slrt_cli.engines import Engine
+    from slrt_cli.nasional import nasional
+
+    write_district_batches(month.batch, tmp_path / "hasil")
+    local = nasional([tmp_path / "hasil"], [dataset.root], tmp_path / "local", settings=SETTINGS)
+    cluster = nasional([tmp_path / "hasil"], [dataset.root], tmp_path / "spark", settings=SETTINGS,
+                       engine=Engine("spark", "local[2]", {"spark.sql.shuffle.partitions": "5"}))
+    assert local.outputs == cluster.outputs and cluster.counts()["movers"] >= month.movers.height
+    for name in local.outputs:
+        if name.endswith(".csv"):
+            assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "spark" / name).read_bytes(), name
