@@ -22,7 +22,8 @@ from slrt_cli.export import write_table
 from slrt_cli.lock import output_lock
 from slrt_cli.match.dedup import BANDS, KINDS, find_duplicates
 from slrt_cli.match.settings import MatchSettings
-from slrt_cli.pipeline import load_register_checked
+from slrt_cli.engines import Engine, dedup_slice, needs_slice
+from slrt_cli.pipeline import load_register_source
 from slrt_cli.schemas import Schema, load_schema
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,11 @@ def dedup(
     today: dt.date | None = None,
     schema: Schema | None = None,
     settings: MatchSettings | None = None,
+    engine: Engine | None = None,
 ) -> DedupReport:
-    """Find the register's duplicates and (with ``out``) write them.
+    """Find the register's duplicates and (with ``out``) write them. A register dataset (or any
+    register, with ``Engine("spark")``) is read piece by piece (:mod:`slrt_cli.engines`); the pairs
+    are the same.
 
     Raises:
         InputError: the register is unusable; UsageError: ``out`` may not be replaced.
@@ -70,18 +74,27 @@ def dedup(
     schema = schema or load_schema()
     today = today or dt.date.today()
     if out is None:
-        return _dedup(register, None, lang, overwrite, today, schema, settings)
+        return _dedup(register, None, lang, overwrite, today, schema, settings, engine)
     check_target(Path(out), overwrite)  # before reading a large register
     with output_lock(Path(out)):
-        return _dedup(register, Path(out), lang, overwrite, today, schema, settings)
+        return _dedup(register, Path(out), lang, overwrite, today, schema, settings, engine)
 
 
-def _dedup(register, out, lang, overwrite, today, schema, settings) -> DedupReport:
+def _dedup(register, out, lang, overwrite, today, schema, settings, engine=None) -> DedupReport:
     start = time.perf_counter()
-    reg, _read = load_register_checked(register, schema, today)
-    pairs = find_duplicates(reg, settings, lang=lang)
-    report = DedupReport(pairs, reg.height, seconds=round(time.perf_counter() - start, 3))
-    log.info("dedup register=%d pairs=%d seconds=%.1f", reg.height, pairs.height, report.seconds)
+    engine = engine or Engine()
+    source, _read = load_register_source(register, schema, today)
+    if needs_slice(source, engine):  # a dataset, or Spark: only the persons who share a block with someone
+        cut = dedup_slice(source, settings or MatchSettings.default(), schema, today, engine)
+        log.info("dedup slice engine=%s persons=%d of %d seconds=%s", cut.engine, cut.register.height,
+                 cut.n_register, cut.seconds)
+        pairs = find_duplicates(cut.register, settings, lang=lang, name_counts=cut.name_counts, n_rows=cut.n_rows)
+        n_register = cut.n_register
+    else:
+        pairs = find_duplicates(source, settings, lang=lang)
+        n_register = source.height
+    report = DedupReport(pairs, n_register, seconds=round(time.perf_counter() - start, 3))
+    log.info("dedup register=%d pairs=%d seconds=%.1f", n_register, pairs.height, report.seconds)
     if out is not None:
         with staged_dir(out, overwrite) as stage:
             report.outputs = [*write_table(pairs, stage, NAME), "summary.json"]

@@ -130,3 +130,35 @@ def test_an_unknown_engine_is_a_usage_error(files):
     result = CliRunner().invoke(app, ["match", str(files / "rows.parquet"), "--register", str(files / "dtsen"),
                                       "--out", str(files / "y"), "--engine", "dask"])
     assert result.exit_code == 2 and "dask" in result.output
+
+
+def _dedup_register(month) -> pl.DataFrame:
+    """The national register with the hand-made cases of test_dedup (one person under two ids, twins,
+    a parent and child of one name, two persons with one NIK) inside kabupaten 3201."""
+    from tests.test_dedup import _register
+
+    cases = _register().with_columns(pl.col("person_id").str.replace("^P", "CASE"),
+                                     pl.lit("3201").alias("kode_kab"), pl.lit("32").alias("kode_prov"))
+    reg = month.register
+    at = reg.filter(pl.col("kode_kab") <= "3201").height  # after kabupaten 3201, in the register's order
+    return pl.concat([reg.slice(0, at), cases, reg.slice(at)], how="diagonal_relaxed")
+
+
+def test_dedup_of_a_dataset_read_piece_by_piece_finds_the_pairs_of_the_whole(month, tmp_path):
+    from slrt_cli.dedup import dedup
+    from slrt_cli.engines.local import dedup_frame
+    from slrt_cli.match.dedup import find_duplicates
+
+    reg = _dedup_register(month)
+    whole = find_duplicates(reg)
+    assert whole.filter(pl.col("person_id_a").str.starts_with("CASE")).height >= 4  # the cases are found
+    cut = dedup_frame(reg, MatchSettings.default(), piece_rows=3_001)
+    assert cut.register.height < 0.2 * reg.height
+    assert whole.equals(find_duplicates(cut.register, name_counts=cut.name_counts, n_rows=cut.n_rows))
+    # the same register as one file and as a dataset, both read by the register reader
+    write_register_dataset(reg, tmp_path / "dtsen", files_per_kab=2)
+    reg.write_parquet(tmp_path / "dtsen.parquet")
+    one = dedup([tmp_path / "dtsen.parquet"], tmp_path / "one", today=TODAY)
+    report = dedup([tmp_path / "dtsen"], tmp_path / "out", today=TODAY)
+    assert report.register_rows == one.register_rows == reg.height
+    assert report.pairs.equals(one.pairs) and report.pairs.height >= whole.height

@@ -104,3 +104,23 @@ def test_nasional_without_any_batch_is_a_usage_error(tmp_path):
     with pytest.raises(Exception) as err:
         nasional([tmp_path / "kosong"], [tmp_path / "dtsen"], tmp_path / "out")
     assert getattr(err.value, "code", "") == "error_nasional_no_batch"
+
+
+def test_the_national_tables_hold_to_the_privacy_rule(folders, month):
+    """schemas/privacy.toml [nasional.*]: no NIK, No KK, name or birth date in the national tables."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    out = folders / "out"
+    if not out.exists():
+        nasional([folders / "hasil"], [folders / "dtsen"], out)
+    rule = tomllib.loads((Path(__file__).resolve().parent.parent / "schemas" / "privacy.toml").read_text("utf-8"))
+    names = {n for n in month.batch["nama"].drop_nulls() if len(n) > 6}
+    for spec in rule["nasional"].values():
+        assert {spec[f] for f in ("nik", "no_kk", "nama", "tanggal_lahir")} == {"absent"}
+        for pattern in spec["files"]:
+            for f in out.glob(pattern):
+                text = f.read_text("utf-8-sig") if f.suffix != ".parquet" else str(pl.read_parquet(f).rows())
+                assert not re.search(r"(?<!\d)\d{16}(?!\d)", text), f.name
+                assert not [n for n in names if n in text], f.name

@@ -102,3 +102,23 @@ def test_slrt_nasional_on_spark_writes_what_the_local_engine_writes(spark, month
     for name in local.outputs:
         if name.endswith(".csv"):
             assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "spark" / name).read_bytes(), name
+
+
+def test_spark_dedup_finds_the_pairs_of_the_local_engine(spark, month, dataset):
+    from slrt_cli.engines.local import dedup_frame, dedup_local
+    from slrt_cli.engines.spark import dedup_spark
+    from slrt_cli.match.dedup import find_duplicates
+    from tests.test_engines import _dedup_register
+
+    reg = _dedup_register(month)
+    local = dedup_frame(reg, SETTINGS)
+    cluster = dedup_spark(reg, SETTINGS, load_schema(), TODAY, spark)
+    assert_frame_equal(local.register.sort("person_id"), cluster.register.sort("person_id"))
+    assert local.n_rows == cluster.n_rows
+    assert_frame_equal(local.name_counts.sort("name_hash"), cluster.name_counts.sort("name_hash"))
+    pairs = find_duplicates(cluster.register, SETTINGS, name_counts=cluster.name_counts, n_rows=cluster.n_rows)
+    assert pairs.equals(find_duplicates(reg, SETTINGS)) and pairs.height >= 4
+    # and from a dataset Spark reads itself
+    a = dedup_local(dataset, SETTINGS, load_schema(), TODAY)
+    b = dedup_spark(dataset, SETTINGS, load_schema(), TODAY, spark)
+    assert_frame_equal(a.register.sort("person_id"), b.register.sort("person_id"))

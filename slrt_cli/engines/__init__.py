@@ -21,18 +21,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-
-from typing import TYPE_CHECKING
 
 from slrt_cli.engines.dataset import RegisterDataset, is_dataset, normalised_register
 from slrt_cli.errors import UsageError
 from slrt_cli.schemas import Schema
 
 if TYPE_CHECKING:  # the matcher is imported when a slice is cut, not with the package
-    from slrt_cli.engines.local import RegisterSlice
+    from slrt_cli.engines.local import DedupSlice, RegisterSlice
     from slrt_cli.match.settings import MatchSettings
 
 ENGINES = ("local", "spark")
@@ -76,9 +74,24 @@ def slice_register(rows: pl.DataFrame, register: pl.DataFrame | RegisterDataset,
         return slice_local(rows, register, settings, schema, today, coverage, person_ids)
     return slice_frame(rows, register, settings, coverage, person_ids)
 
+def dedup_slice(register: pl.DataFrame | RegisterDataset, settings: MatchSettings, schema: Schema, today: dt.date,
+                engine: Engine) -> DedupSlice:
+    """The persons of ``register`` who share a dedup block with someone, by the engine asked for."""
+    if engine.name == "spark":
+        from slrt_cli.engines.spark import dedup_spark, session
+
+        return dedup_spark(register, settings, schema, today, session(engine.spark_master, engine.spark_conf))
+    from slrt_cli.engines.local import dedup_frame, dedup_local
+
+    if isinstance(register, RegisterDataset):
+        return dedup_local(register, settings, schema, today)
+    return dedup_frame(register, settings)
+
+
 __all__ = [
     "ENGINES",
     "Engine",
+    "dedup_slice",
     "needs_slice",
     "slice_register",
     "RegisterDataset",

@@ -155,3 +155,70 @@ def slice_local(rows: pl.DataFrame, dataset: RegisterDataset, settings: MatchSet
     log.info("register dataset rows=%d files=%d slice=%d", dataset.rows, n, out.height)
     files = [{"file": f.name, "rows": f.rows} for f in dataset.files]
     return RegisterSlice(out, tables, dataset.rows, "local", n, seconds, files)
+
+
+# ---------------------------------------------------------------- slrt dedup
+
+
+@dataclass
+class DedupSlice:
+    """The persons of a register who share a block with someone (``slrt dedup`` needs no other),
+    with the whole register's name counts and rows (:func:`slrt_cli.match.dedup.block_keys`)."""
+
+    register: pl.DataFrame
+    name_counts: pl.DataFrame
+    n_rows: int
+    n_register: int
+    engine: str
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def person_filter(piece: pl.DataFrame, ids: pl.Series) -> pl.Expr:
+    """Rows of a canonical piece whose person id (as the dedup reads it: stripped) is in ``ids``."""
+    return features.col(piece, "person_id").str.strip_chars().is_in(ids.implode()).fill_null(False)
+
+
+def _dedup_slice(pieces: Callable[[], Iterator[tuple[pl.DataFrame, int]]], settings: MatchSettings,
+                 n_register: int) -> DedupSlice:
+    from slrt_cli.match.dedup import block_keys, shared_blocks
+
+    t0 = time.perf_counter()
+    keys, names, n_rows = [], [], 0
+    for piece, _first in pieces():
+        k, nm, n = block_keys(piece, settings)
+        keys.append(k)
+        names.append(nm)
+        n_rows += n
+    ids = shared_blocks(pl.concat(keys)) if keys else pl.Series("person_id", [], pl.Utf8)
+    del keys
+    counts = add_name_counts(names)
+    t1 = time.perf_counter()
+    kept = [piece.filter(person_filter(piece, ids)) for piece, _ in pieces()]
+    out = pl.concat(kept, how="diagonal_relaxed") if kept else pl.DataFrame()
+    return DedupSlice(out, counts, n_rows, n_register, "local",
+                      {"pass1": round(t1 - t0, 3), "pass2": round(time.perf_counter() - t1, 3)})
+
+
+def add_name_counts(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    if not parts:
+        return pl.DataFrame(schema={"name_hash": pl.Int64, "n": pl.UInt64})
+    return pl.concat(parts, how="vertical_relaxed").group_by("name_hash").agg(pl.col("n").sum())
+
+
+def dedup_frame(register: pl.DataFrame, settings: MatchSettings, piece_rows: int = PIECE_ROWS) -> DedupSlice:
+    """:class:`DedupSlice` of a register in memory, in pieces of ``piece_rows``."""
+    def pieces() -> Iterator[tuple[pl.DataFrame, int]]:
+        for first in range(0, register.height, piece_rows):
+            yield register.slice(first, piece_rows), first
+
+    return _dedup_slice(pieces, settings, register.height)
+
+
+def dedup_local(dataset: RegisterDataset, settings: MatchSettings, schema: Schema, today: dt.date) -> DedupSlice:
+    """:class:`DedupSlice` of a register dataset, read file after file."""
+    def pieces() -> Iterator[tuple[pl.DataFrame, int]]:
+        for f in dataset.files:
+            if f.rows:
+                yield dataset.read(f, schema, today), f.first
+
+    return _dedup_slice(pieces, settings, dataset.rows)

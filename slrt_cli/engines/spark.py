@@ -33,7 +33,17 @@ import polars as pl
 import pyarrow as pa
 
 from slrt_cli.engines.dataset import RegisterDataset, normalised_piece
-from slrt_cli.engines.local import RegisterSlice, Wanted, _closure_columns, closure_sets, keep_expr, wanted
+from slrt_cli.engines.local import (
+    DedupSlice,
+    RegisterSlice,
+    Wanted,
+    _closure_columns,
+    add_name_counts,
+    closure_sets,
+    keep_expr,
+    person_filter,
+    wanted,
+)
 from slrt_cli.errors import UsageError
 from slrt_cli.match import slice as sl
 from slrt_cli.match.settings import MatchSettings
@@ -294,3 +304,64 @@ def slice_spark(rows: pl.DataFrame, register: pl.DataFrame | RegisterDataset, se
 
 def _is_connect(spark: SparkSession) -> bool:
     return type(spark).__module__.startswith("pyspark.sql.connect")
+
+
+# ---------------------------------------------------------------- slrt dedup
+
+_DEDUP1 = pa.schema([("kind", pa.int32()), ("person_id", pa.string()), ("k", pa.int64()), ("n", pa.int64())])
+
+
+def _dedup_pass1(batches: Iterator[pa.RecordBatch], *, settings: MatchSettings) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow``: each piece's block keys, name counts and rows (:func:`slrt_cli.match.dedup.block_keys`)."""
+    from slrt_cli.match.dedup import block_keys
+
+    for batch in batches:
+        piece = _frame(batch).drop("_r", strict=False)
+        if piece.height == 0:
+            continue
+        keys, names, n = block_keys(piece, settings)
+        out = pl.concat([
+            keys.select(pl.lit(0, pl.Int32).alias("kind"), "person_id", pl.col("k").reinterpret(signed=True)),
+            names.select(pl.lit(1, pl.Int32).alias("kind"), pl.col("name_hash").cast(pl.Int64).alias("k"),
+                         pl.col("n").cast(pl.Int64)),
+            pl.DataFrame({"kind": [2], "n": [n]}, schema={"kind": pl.Int32, "n": pl.Int64}),
+        ], how="diagonal_relaxed")
+        yield from _batches(out, _DEDUP1)
+
+
+def _dedup_pass2(batches: Iterator[pa.RecordBatch], *, ids: pl.Series, out_schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        piece = _frame(batch)
+        kept = piece.filter(person_filter(piece, ids))
+        if kept.height:
+            yield from _batches(kept, out_schema)
+
+
+def dedup_spark(register: pl.DataFrame | RegisterDataset, settings: MatchSettings, schema: Schema, today: dt.date,
+                spark: SparkSession) -> DedupSlice:
+    """:class:`DedupSlice` computed by Spark: the blocks shared by two persons found by a ``groupBy``."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    t0 = time.perf_counter()
+    if isinstance(register, RegisterDataset):
+        canon, out_schema, like = _dataset_frame(spark, register, today, schema)
+        n_register = register.rows
+    else:
+        canon, out_schema, like = _frame_to_spark(spark, register)
+        n_register = register.height
+    fn = functools.partial(_dedup_pass1, settings=settings)
+    p1 = canon.mapInArrow(fn, _spark_schema(_DEDUP1)).persist(StorageLevel.DISK_ONLY)
+    keys = p1.filter(F.col("kind") == 0)
+    twice = keys.groupBy("k").count().filter(F.col("count") > 1).select("k")
+    ids = _frame(keys.join(twice, on="k", how="left_semi").select("person_id").distinct().toArrow())["person_id"]
+    names = _frame(p1.filter(F.col("kind") == 1).groupBy("k").agg(F.sum("n").alias("n")).toArrow())
+    n_rows = int(p1.filter(F.col("kind") == 2).agg(F.sum("n")).collect()[0][0] or 0)
+    p1.unpersist()
+    counts = add_name_counts([names.select(pl.col("k").alias("name_hash"), pl.col("n").cast(pl.UInt64))])
+    t1 = time.perf_counter()
+    fn2 = functools.partial(_dedup_pass2, ids=ids.cast(pl.Utf8).sort(), out_schema=out_schema)
+    kept = _frame(canon.mapInArrow(fn2, _spark_schema(out_schema)).toArrow()).drop("_r")
+    kept = kept.select([pl.col(c).cast(t) for c, t in like.items()])
+    return DedupSlice(kept, counts, n_rows, n_register, "spark",
+                      {"pass1": round(t1 - t0, 3), "pass2": round(time.perf_counter() - t1, 3)})

@@ -210,8 +210,39 @@ def _alasan(s: MatchSettings, lang: str | None) -> pl.Expr:
     return pl.concat_str([nik, name, dob, *ties], separator="; ", ignore_nulls=True)
 
 
+#: seed of the block keys' hashes (:func:`block_keys`)
+KEY_SEED = 20261206
+
+
+def block_keys(piece: pl.DataFrame, settings: MatchSettings | None = None) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """What one piece of a register too large for memory tells about its duplicates, to be added
+    up over the pieces: (``person_id``, ``k``) for each block a row is in (``k`` a hash of the
+    block's keys), (``name_hash``, ``n``) the count of each name, and the rows that have an id.
+
+    Only persons whose block holds someone else (a ``k`` seen twice over the whole register) can
+    be in a pair: :func:`find_duplicates` on them alone, given the whole register's name counts
+    and rows, gives the pairs of the whole register (tests compare the two).
+    """
+    s = settings if settings is not None else MatchSettings.default()
+    r = _prepared(piece, s)
+    parts = []
+    for i, keys in enumerate(BLOCKS.values()):
+        k = r.select("_pid", *keys).drop_nulls()
+        parts.append(k.select(pl.col("_pid").alias("person_id"),
+                              pl.struct(pl.lit(i).alias("block"), *keys).hash(KEY_SEED).alias("k")))
+    names = r.filter(pl.col("name_hash").is_not_null()).group_by("name_hash").agg(pl.len().cast(pl.UInt64).alias("n"))
+    return pl.concat(parts), names, r.height
+
+
+def shared_blocks(keys: pl.DataFrame) -> pl.Series:
+    """``person_id`` of the persons in a block with someone else (``keys``: every piece's :func:`block_keys`)."""
+    twice = keys.group_by("k").agg(pl.len().alias("n")).filter(pl.col("n") > 1).select("k")
+    return keys.join(twice, on="k", how="semi")["person_id"].unique().sort()
+
+
 def find_duplicates(
-    register: pl.DataFrame, settings: MatchSettings | None = None, *, lang: str | None = None
+    register: pl.DataFrame, settings: MatchSettings | None = None, *, lang: str | None = None,
+    name_counts: pl.DataFrame | None = None, n_rows: int | None = None,
 ) -> pl.DataFrame:
     """Pairs of register persons that are one person twice, or two persons with one NIK.
 
@@ -221,6 +252,9 @@ def find_duplicates(
             ``kode_desa`` ...; any may be missing but ``person_id``).
         settings: the matcher's settings (levels, m/u, thresholds); default when None.
         lang: language of ``alasan`` (``id``/``en``; None: the current one).
+        name_counts, n_rows: when ``register`` holds only the persons of a larger register that
+            share a block with someone (:func:`block_keys`), that register's name counts
+            (``name_hash``, ``n``) and rows: a name is then common as it is in the whole.
 
     Returns:
         One row per pair (:data:`COLUMNS`), ``person_id_a`` < ``person_id_b``, sorted by them;
@@ -235,7 +269,13 @@ def find_duplicates(
     r = _prepared(register, s)
     pairs = candidate_pairs(r)
     # a name held by many (AGUS, SITI, UJANG) is no evidence on its own: such pairs are only for review
-    common = (pl.len().over("name_hash") > max(COMMON_MIN, COMMON_SHARE * r.height)) & pl.col("name_hash").is_not_null()
+    held = pl.len().over("name_hash")
+    if name_counts is not None:
+        r = r.join(name_counts.select("name_hash", pl.col("n").alias("_name_n")), on="name_hash", how="left",
+                   maintain_order="left")
+        held = pl.col("_name_n").fill_null(0)
+    rows = r.height if n_rows is None else n_rows
+    common = (held > max(COMMON_MIN, COMMON_SHARE * rows)) & pl.col("name_hash").is_not_null()
     r = r.with_columns(common.alias("_name_common"))
     frame = r.select("_r", *_COLUMNS)
     p = compare.pair_frame(

@@ -30,18 +30,23 @@ def dedup_command(
     register: o.Register,
     out: o.Out = Path("duplikat"),
     overwrite: o.Overwrite = False,
+    engine: o.EngineOpt = "local",
+    spark_master: o.SparkMaster = "local[*]",
+    spark_conf: o.SparkConf = None,
     *,
     flags: o.Flags,
 ) -> None:
     common = flags.common()
-    _dedup(register=register, out=out, overwrite=overwrite, common=common)
+    _dedup(register=register, out=out, overwrite=overwrite, common=common,
+           engine={"engine": engine, "spark_master": spark_master, "spark_conf": spark_conf or []})
 
 
 @handle_errors
-def _dedup(*, register, out: Path, overwrite: bool, common: Common) -> None:
+def _dedup(*, register, out: Path, overwrite: bool, common: Common, engine: dict) -> None:
+    from slrt_cli.cli.commands.run import engine_from
     from slrt_cli.dedup import dedup
 
-    report = dedup(register, out, lang=common.lang, overwrite=overwrite)
+    report = dedup(register, out, lang=common.lang, overwrite=overwrite, engine=engine_from(engine))
     c = report.counts()
     same = report.pairs.filter(report.pairs["kind"] == "same_person")
     yakin = int((same["band"] == "yakin").sum())
