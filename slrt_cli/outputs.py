@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -127,9 +127,10 @@ def _write_run_tables(
     pool = pool or Pool()
     rec = result.reconciliation  # why each change keeps one side, in the run's language (changes.csv, laporan.xlsx)
     rec.changes = explain_changes(rec.changes, lang)
-    result = dataclasses.replace(result, register=shown_register(result))
-    # the two workbooks are written by the workers (if any) while this process writes the rest
+    # the two workbooks are written by the workers (if any) while this process writes the rest;
+    # laporan.xlsx first: it takes longest
     books = [pool.submit(write_workbook, stage / "laporan.xlsx", _workbook_inputs(result), lang=lang)]
+    result = dataclasses.replace(result, register=shown_register(result, shown_columns(schema)))
     if result.register is not None:
         pairs = review_pairs(result.reconciliation.reconciliation, result.rows, result.register,
                              full_ids=result.full_ids)
@@ -142,17 +143,30 @@ def _write_run_tables(
     return outputs
 
 
-def shown_register(result: RunReport) -> pl.DataFrame | None:
+def shown_columns(schema: Schema | None = None) -> set[str]:
+    """The register's columns some output reads: review.xlsx's compared fields, the ministry's
+    files' (:func:`slrt_cli.uploads.register_columns`), the birth dates of the persons not found
+    (laporan), and which person ids the reader made up."""
+    from slrt_cli.report.review import FIELDS
+    from slrt_cli.uploads import register_columns
+
+    return {"person_id", "household_id", "tanggal_lahir", "person_id_derived", *FIELDS, *register_columns(schema=schema)}
+
+
+def shown_register(result: RunReport, columns: Collection[str] | None = None) -> pl.DataFrame | None:
     """The register rows the outputs can show, in the register's order: the persons the rows are
     linked to or compared with, the persons not found and the persons whose data changed (every
     output joins the register on ``person_id``), and the person ids the reader made up (never sent).
 
     Some 100,000 rows instead of the whole register (500,000 with ``--coverage desa``): joining
     and deduplicating 1,000,000 persons for each output costs seconds and hundreds of MiB, for
-    the same files."""
+    the same files. ``columns``: only these (and ``person_id``), in the register's order
+    (:func:`shown_columns`): the register's other columns for 500,000 persons cost some 200 MiB."""
     reg = result.register
     if reg is None or "person_id" not in reg.columns:
         return reg
+    if columns is not None:
+        reg = reg.select([c for c in reg.columns if c == "person_id" or c in columns])
     rec = result.reconciliation
     ids = pl.concat([frame.select(pl.col("person_id").cast(pl.Utf8))
                      for frame in (rec.reconciliation, rec.not_found, rec.changes) if "person_id" in frame.columns])
@@ -162,18 +176,24 @@ def shown_register(result: RunReport) -> pl.DataFrame | None:
     return reg.filter(keep)
 
 
+#: the columns of the village rows laporan.xlsx reads (:func:`slrt_cli.report.month.month_view`)
+_WORKBOOK_ROWS = ("source_file", "source_sheet", "source_row", "nik", "no_kk", "status_verivali", "kode_desa",
+                  "tanggal_lahir", "alamat", "rt", "rw")
+
+
 def _workbook_inputs(result: RunReport) -> RunReport:
     """What laporan.xlsx is made of (sent to a worker): the run without its register, of which
-    the workbook shows only the birth dates of the persons not found, and without the cells of
-    the villages' sheets."""
+    the workbook shows only the birth dates of the persons not found, without the cells of the
+    villages' sheets, and with only the columns of the village rows it shows."""
     reg, missing = result.register, result.reconciliation.not_found
+    rows = result.rows.select([c for c in result.rows.columns if c in _WORKBOOK_ROWS])
     if reg is not None and {"person_id", "tanggal_lahir"} <= set(reg.columns) and "person_id" in missing.columns:
-        reg = reg.join(missing.select("person_id"), on="person_id", how="semi").select("person_id", "tanggal_lahir")
+        reg = reg.select("person_id", "tanggal_lahir").join(missing.select("person_id"), on="person_id", how="semi")
     validation = result.validation
     if validation is not None:
         validation = dataclasses.replace(validation, table=validation.table.clear(),
                                          files=[dataclasses.replace(f, sheets=[]) for f in validation.files])
-    return dataclasses.replace(result, register=reg, validation=validation)
+    return dataclasses.replace(result, register=reg, validation=validation, rows=rows)
 
 
 def _write_run_data(

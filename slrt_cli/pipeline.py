@@ -334,7 +334,9 @@ def load_register_checked(
         log.info("register file=%s rows=%d sha256=%s", f.file, f.rows, f.sha256)
     for issue in read.issues:
         log.warning("register %s file=%s %s", issue.code, issue.file, json.dumps(issue.params, sort_keys=True))
-    return _normalised_register(read.table, schema, today), read
+    frame = _normalised_register(read.table, schema, today)
+    # the raw table (every cell as read, some 0.5 GiB for 1M persons) is not kept for the rest of the run
+    return frame, dataclasses.replace(read, table=None)
 
 
 def load_register_source(

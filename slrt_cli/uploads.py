@@ -45,7 +45,7 @@ from slrt_cli.errors import UsageError
 from slrt_cli.export import escape_formula
 from slrt_cli.privacy import MASK
 from slrt_cli.schemas import Schema, load_schema
-from slrt_cli.upload_layouts import KEYS, KIND_SOURCES, KINDS, Layout, UploadColumn, load_layouts
+from slrt_cli.upload_layouts import KEYS, KIND_SOURCES, KINDS, REGION_SOURCES, Layout, UploadColumn, load_layouts
 
 NO_REGION = "tanpa_wilayah"
 NO_DESA = "tanpa_desa"
@@ -70,7 +70,7 @@ def upload_frames(result: Any, layouts: dict[str, Layout], schema: Schema, perio
     """
     rec = result.reconciliation
     rows = _full_rows(result.rows, schema)
-    register = _register(result, schema)
+    register = _register(result, schema, layouts)
     links = rec.reconciliation
     file_desa = _file_desa(links)
     new = _usulan_baru(links, rows, file_desa)
@@ -107,11 +107,24 @@ def _full_rows(rows: pl.DataFrame, schema: Schema) -> pl.DataFrame:
     return _ensure(rows, schema).select(keep + [f for f in schema.fields if f not in keep])
 
 
-def _register(result: Any, schema: Schema) -> pl.DataFrame | None:
+def register_columns(layouts: dict[str, Layout] | None = None, schema: Schema | None = None) -> set[str]:
+    """The register's columns the files are written from: the deactivations' (their layout's
+    sources), the identity of the corrected persons, and what the files are keyed and sorted by
+    (usulan baru take nothing from the register)."""
+    layouts = layouts or load_layouts(schema=schema)
+    named = {source for col in layouts["nonaktif"].columns for source in col.sources}
+    return (named | {"person_id", "household_id", *REGION_SOURCES, *_ID_FIELDS, "nama"}) - set(_NOT_FROM_REGISTER)
+
+
+def _register(result: Any, schema: Schema, layouts: dict[str, Layout]) -> pl.DataFrame | None:
+    """The register's own values of the persons a file may name (:func:`register_columns`), each
+    person once. Narrow on purpose: with ``--coverage desa`` hundreds of thousands of persons not
+    found join it."""
     reg = getattr(result, "register", None)
     if not isinstance(reg, pl.DataFrame) or "person_id" not in reg.columns:
         return None
-    keep = [f for f in schema.fields if f in reg.columns and f not in _NOT_FROM_REGISTER]
+    named = register_columns(layouts)
+    keep = [f for f in schema.fields if f in reg.columns and f in named]
     return reg.select(keep).filter(pl.col("person_id").is_not_null()).unique("person_id", keep="first", maintain_order=True)
 
 
@@ -120,7 +133,7 @@ def _derived_ids(result: Any) -> pl.Series | None:
     reg = getattr(result, "register", None)
     if not isinstance(reg, pl.DataFrame) or "person_id_derived" not in reg.columns:
         return None
-    return reg.filter(pl.col("person_id_derived").fill_null(False))["person_id"]
+    return reg.select("person_id", "person_id_derived").filter(pl.col("person_id_derived").fill_null(False))["person_id"]
 
 
 def _unmask(frame: pl.DataFrame) -> pl.DataFrame:

@@ -183,6 +183,16 @@ def test_formula_looking_cells_are_neutralised_in_csv_outputs(tmp_path):
     assert cells and all(c.data_type == "s" for c in cells)  # text cells, never formulas
 
 
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_every_formula_start_gets_a_quote_and_nothing_else_does(start):
+    from slrt_cli.export import FORMULA_START, escape_formula
+
+    assert start in FORMULA_START
+    values = [f"{start}SUM(1)", f"x{start}", f" {start}", "", None, f"{start}{start}", "BIASA"]
+    out = pl.DataFrame({"v": values}, schema={"v": pl.Utf8}).select(escape_formula(pl.col("v")))["v"].to_list()
+    assert out == [f"'{start}SUM(1)", f"x{start}", f" {start}", "", None, f"'{start}{start}", "BIASA"]
+
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
 def test_whole_corpus_through_the_command(tmp_path):
     """Real-world spreadsheets that once crashed readers: no crash, no hang, bounded memory,

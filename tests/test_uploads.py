@@ -277,3 +277,23 @@ def test_person_ids_slrt_made_up_are_not_sent(result, tmp_path):
     rows = rows_of(folder, "nonaktif")
     assert len(rows) == len(off) and {r["ID ART"] for r in rows} == {""}
     assert all(r["ID DTKS"] and r["NAMA"] for r in rows)
+
+
+def test_a_layout_column_of_any_register_field_is_filled_from_the_register(result, tmp_path):
+    """The register is narrowed to the columns the layouts name (a 440,000-person not-found list with
+    ``--coverage desa``): a column an operator adds to a layout still gets the register's value."""
+    folder = tmp_path / "kirim_layouts"
+    shutil.copytree(layouts_dir(), folder)
+    path = folder / "nonaktif.toml"
+    path.write_text(path.read_text("utf-8") + '\n[[column]]\ntitle = "TEMPAT LAHIR"\nsource = "tempat_lahir"\n'
+                    '\n[[column]]\ntitle = "PEKERJAAN"\nsource = "pekerjaan"\n', "utf-8")
+    layouts = load_layouts(folder)
+    out = tmp_path / "kirim"
+    write_uploads(out, result, period="2025-10", settings={}, layouts=layouts)
+    rows = [row for p in sorted(out.rglob("nonaktif.csv")) for row in read_kirim(p)]
+    register = result.register.filter(pl.col("person_id").is_in([r["ID ART"] for r in rows]))
+    expected = dict(zip(register["person_id"], register["tempat_lahir"].fill_null(""), strict=True))
+    work = dict(zip(register["person_id"], register["pekerjaan"].fill_null(""), strict=True))
+    assert rows and any(expected.values())
+    assert {r["ID ART"]: r["TEMPAT LAHIR"] for r in rows} == expected
+    assert {r["ID ART"]: r["PEKERJAAN"] for r in rows} == work

@@ -169,8 +169,8 @@ def _missing_rows(not_found: pl.DataFrame, full_ids: bool, register: pl.DataFram
         pl.lit(NOT_FOUND).alias("category"),
     )
     if register is not None and {"person_id", "tanggal_lahir"} <= set(register.columns) and out.height:
-        births = (
-            register.join(out.select("person_id"), on="person_id", how="semi")
+        births = (  # the two columns first: the register has some 50 (0.3 s for 440,000 persons not found)
+            register.select("person_id", "tanggal_lahir").join(out.select("person_id"), on="person_id", how="semi")
             .select("person_id", pl.col("tanggal_lahir").cast(pl.Date, strict=False))
             .unique("person_id", keep="first")
         )
