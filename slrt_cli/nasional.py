@@ -29,7 +29,7 @@ from pathlib import Path
 import polars as pl
 
 from slrt_cli.atomic import check_target, staged_dir
-from slrt_cli.engines import Engine
+from slrt_cli.engines import Engine, scoring_mapper
 from slrt_cli.errors import UsageError
 from slrt_cli.export import write_summary, write_table
 from slrt_cli.lock import output_lock
@@ -147,7 +147,7 @@ def _nasional(batches, register, out, engine, coverage, full_ids, lang, overwrit
     settings = localised(settings or MatchSettings.default(), lang)
     reg, tables, n_register = register_for(rows, source, settings, schema, today, engine, coverage)
     clock["slice"] = time.perf_counter()
-    links = match(rows, reg, settings, tables=tables)
+    links = match(rows, reg, settings, tables=tables, mapper=scoring_mapper(engine))
     rec = reconcile(rows, links, reg, full_ids=full_ids, coverage=coverage, name_key=normalise_names, lang=lang)
     cross = cross_district_duplicates(rows, links, settings, lang)
     clock["match"] = time.perf_counter()

@@ -495,7 +495,8 @@ def _run_with(pool, inputs, register, out, *, lang, overwrite, today, progress, 
     clock["read"] = time.perf_counter()
 
     def linked() -> RunReport:
-        result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, applied, tables, n_register)
+        result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, applied, tables, n_register,
+                                      engine)
         clock["match"] = time.perf_counter()
         result.validation, result.period, result.register = report, period, reg
         result.register_files = [f.to_dict() for f in reg_read.files]
@@ -598,8 +599,9 @@ def match_rows(
         check_target(Path(out), overwrite)
     rows = pl.read_parquet(path)
     source, reg_read = load_register_source(register, schema, today)
-    reg, tables, n_register = register_for(rows, source, settings, schema, today, engine or Engine(), coverage)
-    result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, None, tables, n_register)
+    engine = engine or Engine()
+    reg, tables, n_register = register_for(rows, source, settings, schema, today, engine, coverage)
+    result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, None, tables, n_register, engine)
     result.register, result.register_files = reg, [f.to_dict() for f in reg_read.files]
     if out is not None:
         with output_lock(Path(out)):
@@ -608,11 +610,13 @@ def match_rows(
 
 
 def _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, decisions=None, tables=None,
-                         n_register=None) -> RunReport:
+                         n_register=None, engine=None) -> RunReport:
+    from slrt_cli.engines import scoring_mapper
     from slrt_cli.match import match, normalise_names
     from slrt_cli.reconcile import reconcile
 
-    links = match(rows, reg, settings, workers=workers, decisions=decisions, tables=tables)
+    mapper = scoring_mapper(engine) if engine is not None else None
+    links = match(rows, reg, settings, workers=workers, decisions=decisions, tables=tables, mapper=mapper)
     log.info("matched rows=%d %s", links.height, dict(links.group_by("outcome").len().iter_rows()))
     rec = reconcile(rows, links, reg, full_ids=full_ids, coverage=coverage, name_key=normalise_names)
     check_reconciliation(rows, rec.reconciliation, rec.not_found)  # before anything is written

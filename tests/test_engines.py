@@ -162,3 +162,16 @@ def test_dedup_of_a_dataset_read_piece_by_piece_finds_the_pairs_of_the_whole(mon
     report = dedup([tmp_path / "dtsen"], tmp_path / "out", today=TODAY)
     assert report.register_rows == one.register_rows == reg.height
     assert report.pairs.equals(one.pairs) and report.pairs.height >= whole.height
+
+
+def test_scoring_the_partitions_elsewhere_gives_the_same_links(month):
+    """``mapper`` (Spark's executors with --engine spark) scores one task per kabupaten, in any order."""
+    seen = []
+
+    def backwards(fn, tasks):
+        seen.append(len(tasks))
+        return [fn(t) for t in reversed(tasks)][::-1]
+
+    s = MatchSettings.default()
+    assert_frame_equal(match(month.batch, month.register, s), match(month.batch, month.register, s, mapper=backwards))
+    assert seen == [3]  # the three kabupaten that sent rows

@@ -74,6 +74,15 @@ def slice_register(rows: pl.DataFrame, register: pl.DataFrame | RegisterDataset,
         return slice_local(rows, register, settings, schema, today, coverage, person_ids)
     return slice_frame(rows, register, settings, coverage, person_ids)
 
+def scoring_mapper(engine: Engine):
+    """Where the matcher scores its partitions: Spark's executors with the spark engine, else None (here)."""
+    if engine.name != "spark":
+        return None
+    from slrt_cli.engines.spark import scoring_mapper as on_spark, session
+
+    return on_spark(session(engine.spark_master, engine.spark_conf))
+
+
 def dedup_slice(register: pl.DataFrame | RegisterDataset, settings: MatchSettings, schema: Schema, today: dt.date,
                 engine: Engine) -> DedupSlice:
     """The persons of ``register`` who share a dedup block with someone, by the engine asked for."""
@@ -93,6 +102,7 @@ __all__ = [
     "Engine",
     "dedup_slice",
     "needs_slice",
+    "scoring_mapper",
     "slice_register",
     "RegisterDataset",
     "is_dataset",

@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import polars as pl
 
@@ -141,17 +142,46 @@ def slice_frame(rows: pl.DataFrame, register: pl.DataFrame, settings: MatchSetti
     return RegisterSlice(out, tables, register.height, "local", n, seconds)
 
 
+class _Spilled:
+    """A dataset's files as pieces, read and normalised once: the first pass keeps each normalised
+    piece in a temporary Parquet file, which the second pass reads back (normalising a file costs
+    some ten times more than reading it). The files go when the pieces do (:meth:`close`)."""
+
+    def __init__(self, dataset: RegisterDataset, schema: Schema, today: dt.date):
+        import tempfile
+
+        self.dataset, self.schema, self.today = dataset, schema, today
+        self.tmp = tempfile.TemporaryDirectory(prefix="slrt-register-")
+        self.kept: list[tuple[Path, int]] | None = None
+
+    def __call__(self) -> Iterator[tuple[pl.DataFrame, int]]:
+        if self.kept is not None:
+            for path, first in self.kept:
+                yield pl.read_parquet(path), first
+            return
+        kept = []
+        for i, f in enumerate(self.dataset.files):
+            if f.rows:
+                piece = self.dataset.read(f, self.schema, self.today)
+                path = Path(self.tmp.name) / f"{i:06d}.parquet"
+                piece.write_parquet(path, compression="lz4")
+                kept.append((path, f.first))
+                yield piece, f.first
+        self.kept = kept
+
+    def close(self) -> None:
+        self.tmp.cleanup()
+
+
 def slice_local(rows: pl.DataFrame, dataset: RegisterDataset, settings: MatchSettings, schema: Schema,
                 today: dt.date, coverage: str = "household", person_ids: pl.Series | None = None) -> RegisterSlice:
     """The slice of a register dataset, read file after file."""
     want = wanted(rows, settings, coverage, person_ids)
-
-    def pieces() -> Iterator[tuple[pl.DataFrame, int]]:
-        for f in dataset.files:
-            if f.rows:
-                yield dataset.read(f, schema, today), f.first
-
-    out, tables, n, seconds = _slice(pieces, dataset.rows, want, settings)
+    pieces = _Spilled(dataset, schema, today)
+    try:
+        out, tables, n, seconds = _slice(pieces, dataset.rows, want, settings)
+    finally:
+        pieces.close()
     log.info("register dataset rows=%d files=%d slice=%d", dataset.rows, n, out.height)
     files = [{"file": f.name, "rows": f.rows} for f in dataset.files]
     return RegisterSlice(out, tables, dataset.rows, "local", n, seconds, files)
@@ -216,9 +246,8 @@ def dedup_frame(register: pl.DataFrame, settings: MatchSettings, piece_rows: int
 
 def dedup_local(dataset: RegisterDataset, settings: MatchSettings, schema: Schema, today: dt.date) -> DedupSlice:
     """:class:`DedupSlice` of a register dataset, read file after file."""
-    def pieces() -> Iterator[tuple[pl.DataFrame, int]]:
-        for f in dataset.files:
-            if f.rows:
-                yield dataset.read(f, schema, today), f.first
-
-    return _dedup_slice(pieces, settings, dataset.rows)
+    pieces = _Spilled(dataset, schema, today)
+    try:
+        return _dedup_slice(pieces, settings, dataset.rows)
+    finally:
+        pieces.close()

@@ -365,3 +365,21 @@ def dedup_spark(register: pl.DataFrame | RegisterDataset, settings: MatchSetting
     kept = kept.select([pl.col(c).cast(t) for c, t in like.items()])
     return DedupSlice(kept, counts, n_rows, n_register, "spark",
                       {"pass1": round(t1 - t0, 3), "pass2": round(time.perf_counter() - t1, 3)})
+
+
+# ---------------------------------------------------------------- scoring on the executors
+
+
+def scoring_mapper(spark: SparkSession):
+    """A ``mapper`` for :func:`slrt_cli.match.match`: the candidate pairs of each partition (kabupaten)
+    are scored by the matcher's polars code on a Spark executor, one task per partition, the results
+    back in order. Spark Connect has no task API for that: there the scoring stays on the driver."""
+    if _is_connect(spark):
+        return None
+    sc = spark.sparkContext
+
+    def mapper(fn, tasks: list) -> list:
+        return sc.parallelize(list(enumerate(tasks)), max(1, len(tasks))).map(lambda it: (it[0], fn(it[1]))) \
+            .sortByKey().values().collect()
+
+    return mapper

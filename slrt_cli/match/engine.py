@@ -21,6 +21,8 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import time
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import polars as pl
 
@@ -28,6 +30,9 @@ from slrt_cli.match import explain, features, matcher
 from slrt_cli.match.blocking import Blocker, candidate_pairs
 from slrt_cli.match.settings import MatchSettings
 from slrt_cli.match.weights import TermTables, Weights, estimate_prepared, term_tables
+
+#: ``mapper(fn, tasks) -> [fn(t) for t in tasks]``, run elsewhere (see :func:`match`)
+Mapper = Callable[[Callable[[Any], pl.DataFrame], list], Iterable[pl.DataFrame]]
 
 #: output columns of :func:`match` and :func:`match_partition`, in order
 OUTPUT_COLUMNS = [
@@ -98,6 +103,7 @@ def match(
     workers: int = 1,
     decisions: pl.DataFrame | None = None,
     tables: TermTables | None = None,
+    mapper: Mapper | None = None,
 ) -> pl.DataFrame:
     """Link every batch row to the register or declare it new.
 
@@ -114,6 +120,8 @@ def match(
             row takes its next candidate or is new). Other values are ignored.
         tables: the term tables of the whole register when ``register`` is only the slice of it
             this batch needs (:mod:`slrt_cli.match.slice`).
+        mapper: runs the scoring of the partitions elsewhere: ``mapper(fn, tasks)`` returns
+            ``[fn(t) for t in tasks]``, in order (e.g. on Spark executors); ``workers`` is then unused.
 
     Returns:
         One row per batch row, sorted by ``source_file``, ``source_sheet``,
@@ -124,7 +132,8 @@ def match(
         >>> out.group_by("outcome").len()  # doctest: +SKIP
     """
     return match_details(
-        batch, register, settings, partition_by=partition_by, workers=workers, decisions=decisions, tables=tables
+        batch, register, settings, partition_by=partition_by, workers=workers, decisions=decisions, tables=tables,
+        mapper=mapper,
     )[0]
 
 
@@ -137,6 +146,7 @@ def match_details(
     workers: int = 1,
     decisions: pl.DataFrame | None = None,
     tables: TermTables | None = None,
+    mapper: Mapper | None = None,
 ) -> tuple[pl.DataFrame, Weights]:
     """:func:`match`, also returning the estimated :class:`Weights`.
 
@@ -163,7 +173,7 @@ def match_details(
     cache = features.RegisterFeatures(r, s.names)
     w = estimate_prepared(b, r, s, cache, tables, name_dob)
     clock.lap("estimate")
-    out = _run(b, r, w, s, partition_by, workers, cache, pairs, clock, decisions)
+    out = _run(b, r, w, s, partition_by, workers, cache, pairs, clock, decisions, mapper)
     w.diagnostics["seconds"] = clock.laps
     return out, w
 
@@ -204,6 +214,7 @@ def _run(
     pairs: pl.DataFrame | None = None,
     clock: _Clock | None = None,
     decisions: pl.DataFrame | None = None,
+    mapper: Mapper | None = None,
 ) -> pl.DataFrame:
     cache = cache if cache is not None else features.RegisterFeatures(r, s.names)
     clock = clock if clock is not None else _Clock()
@@ -216,14 +227,16 @@ def _run(
     labels = b.select("_b").with_columns(_partition_labels(b, partition_by).alias("part"))
     pairs = pairs.join(labels, on="_b", how="left")
     tasks = []
-    use_pool = workers > 1
+    use_pool = workers > 1 or mapper is not None
     for (part,), pp in sorted(pairs.partition_by("part", as_dict=True).items(), key=lambda kv: kv[0]):
         pp = pp.drop("part")
         # a process gets only the rows it needs; in this process the frames are shared
         bb = b.join(pp.select("_b").unique(), on="_b", how="semi") if use_pool else b
         rr = rf.join(pp.select("_r").unique(), on="_r", how="semi") if use_pool else rf
         tasks.append((pp, bb, rr, w, s))
-    if use_pool and len(tasks) > 1:
+    if mapper is not None and tasks:
+        scored = list(mapper(_score_task, tasks))
+    elif use_pool and len(tasks) > 1:
         ctx = multiprocessing.get_context("spawn")
         with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as executor:
             scored = list(executor.map(_score_task, tasks))
