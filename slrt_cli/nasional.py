@@ -34,7 +34,7 @@ from slrt_cli.errors import UsageError
 from slrt_cli.export import write_summary, write_table
 from slrt_cli.lock import output_lock
 from slrt_cli.outputs import write_run_into
-from slrt_cli.pipeline import load_register_source, register_for
+from slrt_cli.pipeline import linked_households, load_register_source, register_for
 from slrt_cli.reconcile import KEYS, Reconciliation
 from slrt_cli.runs import RunReport
 from slrt_cli.schemas import Schema, load_schema
@@ -145,9 +145,14 @@ def _nasional(batches, register, out, engine, coverage, full_ids, lang, overwrit
     rows = read_batches(found)
     source, reg_read = load_register_source(register, schema, today)
     settings = localised(settings or MatchSettings.default(), lang)
-    reg, tables, n_register = register_for(rows, source, settings, schema, today, engine, coverage)
+    reg, tables, n_register, cut = register_for(rows, source, settings, schema, today, engine, coverage)
     clock["slice"] = time.perf_counter()
     links = match(rows, reg, settings, tables=tables, mapper=scoring_mapper(engine))
+    if cut is not None:  # the other members of the households the rows are linked to
+        try:
+            reg = cut.with_households(linked_households(rows, links))
+        finally:
+            cut.close()
     rec = reconcile(rows, links, reg, full_ids=full_ids, coverage=coverage, name_key=normalise_names, lang=lang)
     cross = cross_district_duplicates(rows, links, settings, lang)
     clock["match"] = time.perf_counter()

@@ -72,6 +72,7 @@ from slrt_cli.checks import (
 )
 
 if TYPE_CHECKING:
+    from slrt_cli.engines.local import RegisterSlice
     from slrt_cli.match import MatchSettings
     from slrt_cli.match.weights import TermTables
 
@@ -356,19 +357,29 @@ def load_register_source(
 def register_for(
     rows: pl.DataFrame, source: pl.DataFrame | RegisterDataset, settings: MatchSettings | None, schema: Schema,
     today: dt.date, engine: Engine, coverage: str, person_ids: pl.Series | None = None,
-) -> tuple[pl.DataFrame, TermTables | None, int]:
+) -> tuple[pl.DataFrame, TermTables | None, int, RegisterSlice | None]:
     """The register the batch is matched against: the whole extract, or the slice of a dataset (or of
-    any register, with Spark) this batch needs, with the whole register's term tables and size."""
+    any register, with Spark) this batch needs, with the whole register's term tables and size, and
+    the slice itself (:meth:`RegisterSlice.with_households` once the rows are linked; then ``close``)."""
     if not needs_slice(source, engine):
         assert isinstance(source, pl.DataFrame)
-        return source, None, source.height
+        return source, None, source.height, None
     from slrt_cli.match import MatchSettings
 
     cut = slice_register(rows, source, settings or MatchSettings.default(), schema, today, engine, coverage,
                          person_ids)
     log.info("register slice engine=%s rows=%d of %d seconds=%s", cut.engine, cut.register.height, cut.n_register,
              cut.seconds)
-    return cut.register, cut.tables, cut.n_register
+    return cut.register, cut.tables, cut.n_register, cut
+
+
+def linked_households(rows: pl.DataFrame, links: pl.DataFrame) -> pl.Series:
+    """The register households a month's rows touch: those its rows are linked to (or compared
+    with), and those a row names itself. The reconciliation reads all their members."""
+    parts = [links["household_id"].cast(pl.Utf8)]
+    if "household_id" in rows.columns:
+        parts.append(rows["household_id"].cast(pl.Utf8))
+    return pl.concat(parts).drop_nulls().unique().sort()
 
 
 def _normalised_register(raw: SheetTable, schema: Schema, today: dt.date) -> pl.DataFrame:
@@ -484,7 +495,7 @@ def _run_with(pool, inputs, register, out, *, lang, overwrite, today, progress, 
     raw_decisions = read_decisions(Path(decisions)) if decisions else None
     pids = pl.concat([known["person_id"].cast(pl.Utf8), *(
         [raw_decisions["person_id"].cast(pl.Utf8)] if raw_decisions is not None else [])])
-    reg, tables, n_register = register_for(rows, source, settings, schema, today, engine, coverage, pids)
+    reg, tables, n_register, cut = register_for(rows, source, settings, schema, today, engine, coverage, pids)
     if raw_decisions is not None:
         new_decisions, bad = resolve_decisions(raw_decisions, rows, reg, store_period, schema)
         report.issue_table = pl.concat([report.issue_table, bad])
@@ -496,9 +507,9 @@ def _run_with(pool, inputs, register, out, *, lang, overwrite, today, progress, 
 
     def linked() -> RunReport:
         result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, applied, tables, n_register,
-                                      engine)
+                                      engine, cut)
         clock["match"] = time.perf_counter()
-        result.validation, result.period, result.register = report, period, reg
+        result.validation, result.period = report, period
         result.register_files = [f.to_dict() for f in reg_read.files]
         return result
 
@@ -600,9 +611,10 @@ def match_rows(
     rows = pl.read_parquet(path)
     source, reg_read = load_register_source(register, schema, today)
     engine = engine or Engine()
-    reg, tables, n_register = register_for(rows, source, settings, schema, today, engine, coverage)
-    result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, None, tables, n_register, engine)
-    result.register, result.register_files = reg, [f.to_dict() for f in reg_read.files]
+    reg, tables, n_register, cut = register_for(rows, source, settings, schema, today, engine, coverage)
+    result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, None, tables, n_register, engine,
+                                  cut)
+    result.register_files = [f.to_dict() for f in reg_read.files]
     if out is not None:
         with output_lock(Path(out)):
             result.outputs = write_run_outputs(result, Path(out), schema, lang="id", overwrite=overwrite)
@@ -610,7 +622,7 @@ def match_rows(
 
 
 def _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, decisions=None, tables=None,
-                         n_register=None, engine=None) -> RunReport:
+                         n_register=None, engine=None, cut=None) -> RunReport:
     from slrt_cli.engines import scoring_mapper
     from slrt_cli.match import match, normalise_names
     from slrt_cli.reconcile import reconcile
@@ -618,10 +630,15 @@ def _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, decis
     mapper = scoring_mapper(engine) if engine is not None else None
     links = match(rows, reg, settings, workers=workers, decisions=decisions, tables=tables, mapper=mapper)
     log.info("matched rows=%d %s", links.height, dict(links.group_by("outcome").len().iter_rows()))
+    if cut is not None:  # a slice: the other members of the households the rows are linked to
+        try:
+            reg = cut.with_households(linked_households(rows, links))
+        finally:
+            cut.close()
     rec = reconcile(rows, links, reg, full_ids=full_ids, coverage=coverage, name_key=normalise_names)
     check_reconciliation(rows, rec.reconciliation, rec.not_found)  # before anything is written
     return RunReport(validation=None, rows=rows, register_rows=reg.height if n_register is None else n_register,
-                     reconciliation=rec, full_ids=full_ids)
+                     reconciliation=rec, full_ids=full_ids, register=reg)
 
 
 # ---------------------------------------------------------------- reports of an existing run

@@ -65,8 +65,12 @@ def test_a_slice_cut_in_pieces_gives_the_month_of_the_whole_register(month, cove
         assert cut.register.height < 0.7 * month.register.height
     part = match(month.batch, cut.register, s, tables=cut.tables)
     assert_frame_equal(whole, part)
+    # then the other members of the households the rows are linked to
+    before = cut.register.height
+    completed = cut.with_households(pipeline.linked_households(month.batch, part))
+    assert completed.height > before and cut.positions.is_sorted()
     assert_same_month(reconcile(month.batch, whole, month.register, coverage=coverage),
-                      reconcile(month.batch, part, cut.register, coverage=coverage))
+                      reconcile(month.batch, part, completed, coverage=coverage))
 
 
 def test_the_sample_month_is_the_same_through_a_slice():

@@ -36,7 +36,12 @@ PIECE_ROWS = 500_000
 
 @dataclass
 class RegisterSlice:
-    """The register rows a batch needs, in the register's order, and the whole register's term tables."""
+    """The register rows a batch needs, in the register's order, and the whole register's term tables.
+
+    ``positions``: each row's position in the whole register. Once the rows are linked,
+    :meth:`with_households` adds the other members of the households they are linked to (the
+    reconciliation counts and lists them); :meth:`close` lets go of what the engine kept for that.
+    """
 
     register: pl.DataFrame
     tables: TermTables
@@ -45,6 +50,31 @@ class RegisterSlice:
     pieces: int
     seconds: dict[str, float] = field(default_factory=dict)
     files: list[dict] = field(default_factory=list)
+    positions: pl.Series | None = None
+    fetch: Callable[[pl.Series], pl.DataFrame] | None = None  # households -> their rows, with ``_r``
+    release: Callable[[], None] | None = None
+
+    def with_households(self, households: pl.Series) -> pl.DataFrame:
+        """The slice with every member of these households (register ``household_id``), in the register's order."""
+        if self.fetch is None or self.positions is None:
+            return self.register
+        t = time.perf_counter()
+        ids = households.cast(pl.Utf8).str.strip_chars().drop_nulls().unique().sort()
+        more = self.fetch(ids)
+        more = more.filter(~pl.col("_r").is_in(self.positions.implode()))
+        if more.height:
+            both = pl.concat([self.register.with_columns(self.positions.alias("_r")),
+                              more.select(*self.register.columns, "_r")], how="vertical_relaxed")
+            both = both.sort("_r")
+            self.positions, self.register = both["_r"], both.drop("_r")
+        self.seconds["households"] = round(time.perf_counter() - t, 3)
+        log.info("register slice households=%d rows added=%d", ids.len(), more.height)
+        return self.register
+
+    def close(self) -> None:
+        if self.release is not None:
+            self.release()
+            self.release = None
 
 
 @dataclass(frozen=True)
@@ -85,20 +115,20 @@ def _closure_columns(piece: pl.DataFrame) -> list[pl.Expr]:
             features.col(piece, "kode_desa").alias("kode_desa")]
 
 
-def closure_sets(cand: pl.DataFrame, want: Wanted) -> tuple[pl.Series, pl.Series | None]:
-    """Households of the candidates, and the desa covered (the batch's and the candidates')."""
-    households = cand["household_id"].cast(pl.Utf8).drop_nulls().unique().sort()
+def closure_sets(cand: pl.DataFrame, want: Wanted) -> pl.Series | None:
+    """The desa covered with ``--coverage desa`` (the batch's, and the candidates' when a file names none)."""
     desa = None
     if want.desa is not None:
         inferred = [cand["kode_desa"].cast(pl.Utf8).drop_nulls()] if want.infer_desa else []
         desa = pl.concat([want.desa, *inferred]).unique().sort()
-    return households, desa
+    return desa
 
 
 def _slice(pieces: Callable[[], Iterator[tuple[pl.DataFrame, int]]], n_register: int, want: Wanted,
            settings: MatchSettings) -> tuple[pl.DataFrame, TermTables, int, dict[str, float]]:
+    """Passes 1 and 2 (module docstring); the slice with ``_r``."""
     t0 = time.perf_counter()
-    words, dobs, sample_a, sample_b, cands = [], [], [], [], []
+    words, dobs, homes, sample_a, sample_b, cands = [], [], [], [], [], []
     n_pieces = 0
     for piece, first in pieces():
         n_pieces += 1
@@ -106,6 +136,7 @@ def _slice(pieces: Callable[[], Iterator[tuple[pl.DataFrame, int]]], n_register:
         w, d, _ = sl.term_counts(prepared, settings)
         words.append(w)
         dobs.append(d)
+        homes.append(sl.household_counts(prepared))
         a, b = sl.sample_candidates(prepared, n_register, settings)
         sample_a.append(a)
         sample_b.append(b)
@@ -113,20 +144,43 @@ def _slice(pieces: Callable[[], Iterator[tuple[pl.DataFrame, int]]], n_register:
         cands.append(piece.with_row_index("_r", offset=first).join(pl.DataFrame({"_r": hit}), on="_r", how="semi")
                      .select("_r", *_closure_columns(piece)))
         del prepared
-    tables = sl.slice_tables(sl.add_counts(words, "w"), sl.add_counts(dobs, "_dob"), n_register, settings)
+    tables = sl.slice_tables(sl.add_counts(words, "w"), sl.add_counts(dobs, "_dob"), n_register, settings,
+                             sl.add_households(homes))
     cand = pl.concat(cands) if cands else pl.DataFrame(schema={"_r": pl.UInt32, "household_id": pl.Utf8,
                                                               "kode_desa": pl.Utf8})
     t1 = time.perf_counter()
-    households, desa = closure_sets(cand, want)
+    desa = closure_sets(cand, want)
     picked = sl.merge_samples(sample_a, sample_b, n_register, settings)
     rows = pl.concat([cand["_r"].cast(pl.UInt32), picked]).unique().sort()
     kept = []
     for piece, first in pieces():
         piece = piece.with_row_index("_r", offset=first)
-        kept.append(piece.filter(keep_expr(piece, rows, households, desa, want.person_ids)))
-    out = pl.concat(kept, how="diagonal_relaxed").sort("_r").drop("_r") if kept else pl.DataFrame()
+        kept.append(piece.filter(keep_expr(piece, rows, NO_HOUSEHOLDS, desa, want.person_ids)))
+    out = pl.concat(kept, how="diagonal_relaxed").sort("_r") if kept else pl.DataFrame(schema={"_r": pl.UInt32})
     seconds = {"pass1": round(t1 - t0, 3), "pass2": round(time.perf_counter() - t1, 3)}
     return out, tables, n_pieces, seconds
+
+
+NO_HOUSEHOLDS = pl.Series("household_id", [], pl.Utf8)
+
+
+def _households_of(pieces: Callable[[], Iterator[tuple[pl.DataFrame, int]]]) -> Callable[[pl.Series], pl.DataFrame]:
+    """Pass 3: the rows (with ``_r``) of some households, read from the pieces again."""
+    def fetch(households: pl.Series) -> pl.DataFrame:
+        none = pl.Series("_r", [], pl.UInt32)
+        found = [piece.with_row_index("_r", offset=first).filter(sl.closure_filter(piece, households, None))
+                 for piece, first in pieces()]
+        found = [f for f in found if f.height]
+        return pl.concat(found, how="diagonal_relaxed") if found else pl.DataFrame({"_r": none})
+    return fetch
+
+
+def _made(out: pl.DataFrame, tables: TermTables, n_register: int, engine: str, pieces: int,
+          seconds: dict[str, float], files: list[dict] | None = None,
+          fetch: Callable[[pl.Series], pl.DataFrame] | None = None,
+          release: Callable[[], None] | None = None) -> RegisterSlice:
+    return RegisterSlice(out.drop("_r"), tables, n_register, engine, pieces, seconds, files or [],
+                         out["_r"].cast(pl.UInt32), fetch, release)
 
 
 def slice_frame(rows: pl.DataFrame, register: pl.DataFrame, settings: MatchSettings, coverage: str = "household",
@@ -139,7 +193,7 @@ def slice_frame(rows: pl.DataFrame, register: pl.DataFrame, settings: MatchSetti
             yield register.slice(first, piece_rows), first
 
     out, tables, n, seconds = _slice(pieces, register.height, want, settings)
-    return RegisterSlice(out, tables, register.height, "local", n, seconds)
+    return _made(out, tables, register.height, "local", n, seconds, fetch=_households_of(pieces))
 
 
 class _Spilled:
@@ -180,11 +234,12 @@ def slice_local(rows: pl.DataFrame, dataset: RegisterDataset, settings: MatchSet
     pieces = _Spilled(dataset, schema, today)
     try:
         out, tables, n, seconds = _slice(pieces, dataset.rows, want, settings)
-    finally:
+    except BaseException:
         pieces.close()
+        raise
     log.info("register dataset rows=%d files=%d slice=%d", dataset.rows, n, out.height)
     files = [{"file": f.name, "rows": f.rows} for f in dataset.files]
-    return RegisterSlice(out, tables, dataset.rows, "local", n, seconds, files)
+    return _made(out, tables, dataset.rows, "local", n, seconds, files, _households_of(pieces), pieces.close)
 
 
 # ---------------------------------------------------------------- slrt dedup

@@ -27,7 +27,6 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlparse
 
 import polars as pl
 import pyarrow as pa
@@ -39,6 +38,7 @@ from slrt_cli.engines.local import (
     Wanted,
     _closure_columns,
     add_name_counts,
+    NO_HOUSEHOLDS,
     closure_sets,
     keep_expr,
     person_filter,
@@ -141,28 +141,7 @@ def _batches(df: pl.DataFrame, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
 _CANON_EXTRA = ("_r",)
 _PASS1 = pa.schema([("kind", pa.int32()), ("r", pa.int64()), ("key", pa.int64()), ("n", pa.int64()),
                     ("household_id", pa.string()), ("kode_desa", pa.string()), ("pid", pa.string())])
-_KIND_WORD, _KIND_DOB, _KIND_HIT, _KIND_SAMPLE_A, _KIND_SAMPLE_B = 0, 1, 2, 3, 4
-
-
-def _normalise_file(table: pa.Table, *, out_schema: pa.Schema, today: dt.date) -> pa.Table:
-    """``applyInArrow``: one dataset file's rows, normalised whole (as :meth:`RegisterDataset.read`)."""
-    frame = _frame(table).sort("_row")
-    if frame.height == 0:
-        return out_schema.empty_table()
-    name, first = frame["_file"][0], frame["_first"][0]
-    raw = frame.drop("_file", "_row", "_first", "_uri")
-    canon = normalised_piece(raw, name, frame["_row"] + 2, load_schema(), today)
-    canon = canon.with_columns((frame["_row"] + first).alias("_r"))
-    return pa.Table.from_batches(list(_batches(canon, out_schema)), schema=out_schema)
-
-
-def _file_normaliser(out_schema: pa.Schema, today: dt.date):
-    """:func:`_normalise_file` as PySpark wants it: a plain function whose type hints say Table -> Table."""
-
-    def normalise(table: pa.Table) -> pa.Table:
-        return _normalise_file(table, out_schema=out_schema, today=today)
-
-    return normalise
+_KIND_WORD, _KIND_DOB, _KIND_HIT, _KIND_SAMPLE_A, _KIND_SAMPLE_B, _KIND_HOUSEHOLD = 0, 1, 2, 3, 4, 5
 
 
 def _pass1(batches: Iterator[pa.RecordBatch], *, settings: MatchSettings, n_register: int,
@@ -190,6 +169,8 @@ def _pass1(batches: Iterator[pa.RecordBatch], *, settings: MatchSettings, n_regi
                       pl.col("h").reinterpret(signed=True).alias("key")),
             sb.select(pl.lit(_KIND_SAMPLE_B).alias("kind"), pl.col("_r").cast(pl.Int64).alias("r"),
                       pl.col("_nik_r").cast(pl.Int64).alias("key"), pl.col("_pid_r").alias("pid")),
+            sl.household_counts(prepared).select(pl.lit(_KIND_HOUSEHOLD).alias("kind"),
+                                                 pl.col("_hid").alias("household_id"), pl.col("hh_n").cast(pl.Int64).alias("n")),
         ]
         out = pl.concat(parts, how="diagonal_relaxed").with_columns(pl.col("kind").cast(pl.Int32))
         yield from _batches(out, _PASS1)
@@ -217,29 +198,33 @@ def _spark_schema(schema: pa.Schema):
 
 def _dataset_frame(spark: SparkSession, dataset: RegisterDataset, today: dt.date,
                    schema: Schema) -> tuple[DataFrame, pa.Schema, pl.Schema]:
-    """The dataset's canonical rows as a Spark DataFrame with ``_r``, normalised file by file."""
-    from pyspark.sql import functions as F
+    """The dataset's canonical rows as a Spark DataFrame with ``_r``: one task per file, which
+    reads the file and normalises it whole, as :meth:`RegisterDataset.read` does (no shuffle of the
+    raw rows). The executors read the files by the paths the driver sees (a shared file system)."""
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
 
-    raw = (spark.read.option("recursiveFileLookup", "true").parquet(str(dataset.root))
-           .select("*", F.col("_metadata.file_path").alias("_uri"), F.col("_metadata.row_index").alias("_row")))
-    uris = [r["_uri"] for r in raw.select("_uri").distinct().collect()]
-    by_name = {f.name: f for f in dataset.files}
-    root = dataset.root.resolve()
-    names = []
-    for uri in uris:
-        rel = os.path.relpath(unquote(urlparse(uri).path), root).replace(os.sep, "/")
-        f = by_name.get(rel)
-        if f is None:
-            raise UsageError("error_spark_dataset_file", file=rel)
-        names.append((uri, f.name, f.first))
-    files = spark.createDataFrame(names, "_uri string, _file string, _first long")
-    raw = raw.join(F.broadcast(files), on="_uri")
     first = next(f for f in dataset.files if f.rows)
     sample = pl.read_parquet(first.path, n_rows=50)
     probe = normalised_piece(sample, first.name, pl.int_range(2, sample.height + 2, eager=True), schema, today)
     out_schema = _arrow(probe.with_columns(pl.lit(0, pl.Int64).alias("_r"))).schema
-    canon = raw.groupBy("_file").applyInArrow(_file_normaliser(out_schema, today), _spark_schema(out_schema))
-    return canon, out_schema, probe.schema
+    files = [(str(f.path.resolve()), f.name, f.first) for f in dataset.files if f.rows]
+    listing = spark.createDataFrame(files, StructType([StructField("path", StringType()), StructField(
+        "name", StringType()), StructField("first", LongType())]))
+    fn = functools.partial(_read_files, out_schema=out_schema, today=today)
+    return listing.repartition(len(files), "path").mapInArrow(fn, _spark_schema(out_schema)), out_schema, probe.schema
+
+
+def _read_files(batches: Iterator[pa.RecordBatch], *, out_schema: pa.Schema, today: dt.date) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow`` over the dataset's file list: each file read and normalised whole, ``_r`` its rows'
+    positions in the register."""
+    schema = load_schema()
+    for batch in batches:
+        for path, name, first in _frame(batch).iter_rows():
+            frame = pl.read_parquet(path)
+            lines = pl.int_range(2, frame.height + 2, dtype=pl.Int64, eager=True)
+            canon = normalised_piece(frame, name, lines, schema, today)
+            canon = canon.with_columns(pl.int_range(first, first + canon.height, dtype=pl.Int64).alias("_r"))
+            yield from _batches(canon, out_schema)
 
 
 def _frame_to_spark(spark: SparkSession, register: pl.DataFrame) -> tuple[DataFrame, pa.Schema, pl.Schema]:
@@ -260,28 +245,40 @@ def _slice(spark: SparkSession, canon: DataFrame, out_schema: pa.Schema, n_regis
     p1 = canon.mapInArrow(fn1, _spark_schema(_PASS1)).persist(StorageLevel.DISK_ONLY)
     counts = _frame(p1.filter(F.col("kind") <= _KIND_DOB).groupBy("kind", "key").agg(F.sum("n").alias("n"))
                     .toArrow())
-    found = _frame(p1.filter(F.col("kind") >= _KIND_HIT).select("kind", "r", "key", "household_id", "kode_desa",
-                                                               "pid").toArrow())
+    homes = _frame(p1.filter(F.col("kind") == _KIND_HOUSEHOLD).groupBy("household_id").agg(F.sum("n").alias("n"))
+                   .toArrow())
+    found = _frame(p1.filter(F.col("kind").between(_KIND_HIT, _KIND_SAMPLE_B))
+                   .select("kind", "r", "key", "household_id", "kode_desa", "pid").toArrow())
     p1.unpersist()
     words = counts.filter(pl.col("kind") == _KIND_WORD).select(
         pl.col("key").reinterpret(signed=False).alias("w"), pl.col("n").cast(pl.UInt64))
     dobs = counts.filter(pl.col("kind") == _KIND_DOB).select(
         pl.col("key").cast(pl.Int32).alias("_dob"), pl.col("n").cast(pl.UInt64))
-    tables = sl.slice_tables(words, dobs, n_register, settings)
+    sizes = homes.select(pl.col("household_id").alias("_hid"), pl.col("n").cast(pl.UInt32).alias("hh_n"))
+    tables = sl.slice_tables(words, dobs, n_register, settings, sl.add_households([sizes]))
     cand = found.filter(pl.col("kind") == _KIND_HIT).select(pl.col("r").alias("_r"), "household_id", "kode_desa")
     t1 = time.perf_counter()
-    households, desa = closure_sets(cand, want)
+    desa = closure_sets(cand, want)
     sample_a = found.filter(pl.col("kind") == _KIND_SAMPLE_A).select(
         pl.col("r").cast(pl.UInt32).alias("_r"), pl.col("key").reinterpret(signed=False).alias("h"))
     sample_b = found.filter(pl.col("kind") == _KIND_SAMPLE_B).select(
         pl.col("r").cast(pl.UInt32).alias("_r"), pl.col("key").alias("_nik_r"), pl.col("pid").alias("_pid_r"))
     picked = sl.merge_samples([sample_a], [sample_b], n_register, settings)
     rows = pl.concat([cand["_r"].cast(pl.UInt32), picked]).unique().sort()
-    fn2 = functools.partial(_pass2, rows=rows, households=households, desa=desa, person_ids=want.person_ids,
+    fn2 = functools.partial(_pass2, rows=rows, households=NO_HOUSEHOLDS, desa=desa, person_ids=want.person_ids,
                             out_schema=out_schema)
     kept = _frame(canon.mapInArrow(fn2, _spark_schema(out_schema)).toArrow())
-    out = kept.sort("_r").drop("_r")
-    return out, tables, {"pass1": round(t1 - t0, 3), "pass2": round(time.perf_counter() - t1, 3)}
+    return kept.sort("_r"), tables, {"pass1": round(t1 - t0, 3), "pass2": round(time.perf_counter() - t1, 3)}
+
+
+def _fetcher(canon: DataFrame, out_schema: pa.Schema, like: pl.Schema):
+    """Pass 3 on Spark: the rows (with ``_r``) of some households."""
+    def fetch(households: pl.Series) -> pl.DataFrame:
+        fn = functools.partial(_pass2, rows=pl.Series("_r", [], pl.UInt32), households=households, desa=None,
+                               person_ids=pl.Series("person_id", [], pl.Utf8), out_schema=out_schema)
+        got = _frame(canon.mapInArrow(fn, _spark_schema(out_schema)).toArrow())
+        return got.select([pl.col(c).cast(t) for c, t in like.items()] + [pl.col("_r").cast(pl.UInt32)])
+    return fetch
 
 
 def slice_spark(rows: pl.DataFrame, register: pl.DataFrame | RegisterDataset, settings: MatchSettings,
@@ -295,11 +292,19 @@ def slice_spark(rows: pl.DataFrame, register: pl.DataFrame | RegisterDataset, se
     else:
         canon, out_schema, like = _frame_to_spark(spark, register)
         n_register, files = register.height, []
-    out, tables, seconds = _slice(spark, canon, out_schema, n_register, want, settings)
-    out = out.select([pl.col(c).cast(t) for c, t in like.items()])  # the dtypes Arrow widened
-    log.info("spark slice rows=%d of %d partitions=%s", out.height, n_register, canon.rdd.getNumPartitions()
-             if not _is_connect(spark) else "?")
-    return RegisterSlice(out, tables, n_register, "spark", len(files) or 1, seconds, files)
+    from pyspark import StorageLevel
+
+    canon = canon.persist(StorageLevel.DISK_ONLY)  # read (and normalised) once for the three passes
+    try:
+        out, tables, seconds = _slice(spark, canon, out_schema, n_register, want, settings)
+    except BaseException:
+        canon.unpersist()
+        raise
+    # the dtypes Arrow widened
+    out = out.select([pl.col(c).cast(t) for c, t in like.items()] + [pl.col("_r").cast(pl.UInt32)])
+    log.info("spark slice rows=%d of %d", out.height, n_register)
+    return RegisterSlice(out.drop("_r"), tables, n_register, "spark", len(files) or 1, seconds, files, out["_r"],
+                         _fetcher(canon, out_schema, like), canon.unpersist)
 
 
 def _is_connect(spark: SparkSession) -> bool:

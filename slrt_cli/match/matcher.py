@@ -322,7 +322,10 @@ def household_rescore(
     need = pl.max_horizontal(pl.lit(settings.household_min_linked), (pl.col("n") - 1) * settings.household_majority)
     rows = rows.filter((pl.col("n") > 1) & (others >= need)).select("_b", "hh")
     wanted = rows["hh"].unique().implode()
-    hh_size = register.select("_hid").filter(pl.col("_hid").is_in(wanted)).group_by("_hid").agg(pl.len().alias("hh_n"))
+    sizes = weights.household_sizes  # a slice of a larger register holds only some members: its counts
+    if sizes is None:
+        sizes = register.select("_hid").filter(pl.col("_hid").is_in(wanted)).group_by("_hid").agg(pl.len().alias("hh_n"))
+    hh_size = sizes.filter(pl.col("_hid").is_in(wanted))
     out = edges.join(rows, on="_b", how="left").join(hh_size, left_on="_hid_r", right_on="_hid", how="left")
     inside = ((pl.col("_hid_r") == pl.col("hh")) & (pl.col("pri") >= 1)).fill_null(False)
     local = (

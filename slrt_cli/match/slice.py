@@ -14,9 +14,10 @@ register at a time, then combined:
 3. **samples for the weights** (the u probabilities): the rows with the smallest hashes of their
    values; the smallest of each piece contain the smallest of all (:func:`sample_candidates`,
    :func:`merge_samples`);
-4. **households and desa**: the household stage and the reconciliation read every member of a
-   household a candidate belongs to, and with ``--coverage desa`` every person of a covered desa
-   (:func:`closure_filter`, a second pass).
+4. **households and desa**: the household stage needs the size of a candidate's household (counted
+   per piece, summed: :func:`household_counts`); the reconciliation reads every member of a
+   household a row is linked to, and with ``--coverage desa`` every person of a covered desa
+   (:func:`closure_filter`: the desa in the second pass, the households once the links are known).
 
 The rows so kept (the *slice*), in the register's own order, with the term tables of the whole
 register, give the matcher exactly the pairs, weights, links and not-found persons the whole
@@ -40,6 +41,8 @@ from slrt_cli.match.weights import TermTables, merge_samples, sample_candidates,
 __all__ = [
     "KEY_SEED",
     "add_counts",
+    "add_households",
+    "household_counts",
     "batch_keys",
     "closure_filter",
     "prepare_piece",
@@ -101,6 +104,17 @@ def term_counts(piece: pl.DataFrame, settings: MatchSettings) -> tuple[pl.DataFr
     return w, d, piece.height
 
 
+def household_counts(piece: pl.DataFrame) -> pl.DataFrame:
+    """(``_hid``, ``hh_n``): members of each household of a prepared piece (summed with :func:`add_households`)."""
+    return piece.filter(pl.col("_hid").is_not_null()).group_by("_hid").agg(pl.len().cast(pl.UInt32).alias("hh_n"))
+
+
+def add_households(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    if not parts:
+        return pl.DataFrame(schema={"_hid": pl.Utf8, "hh_n": pl.UInt32})
+    return pl.concat(parts, how="vertical_relaxed").group_by("_hid").agg(pl.col("hh_n").sum())
+
+
 def add_counts(parts: list[pl.DataFrame], key: str) -> pl.DataFrame:
     """Counts of several pieces summed (``key``, ``n``)."""
     if not parts:
@@ -118,6 +132,9 @@ def closure_filter(piece: pl.DataFrame, households: pl.Series, desa: pl.Series |
     return cond
 
 
-def slice_tables(words: pl.DataFrame, dobs: pl.DataFrame, n_register: int, settings: MatchSettings) -> TermTables:
-    """:class:`TermTables` of the whole register from its summed counts."""
-    return tables_from_counts(words, dobs, n_register, settings)
+def slice_tables(words: pl.DataFrame, dobs: pl.DataFrame, n_register: int, settings: MatchSettings,
+                 households: pl.DataFrame | None = None) -> TermTables:
+    """:class:`TermTables` of the whole register from its summed counts (and household sizes)."""
+    tables = tables_from_counts(words, dobs, n_register, settings)
+    tables.household_sizes = households
+    return tables

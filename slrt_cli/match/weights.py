@@ -62,6 +62,9 @@ class Weights:
     common: frozenset[int]
     frequent: frozenset[int] = frozenset()
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    #: (``_hid``, ``hh_n``): register household sizes, when the register matched is a slice of a
+    #: larger one (:mod:`slrt_cli.match.slice`); None: counted on the register matched
+    household_sizes: pl.DataFrame | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for a run record (no personal data: words are phonetic keys only)."""
@@ -86,6 +89,7 @@ class TermTables:
     dob_bits: dict[int, float]
     common: frozenset[int]
     frequent: frozenset[int]
+    household_sizes: pl.DataFrame | None = None  # (``_hid``, ``hh_n``) of the whole register, for a slice
 
 
 def term_tables(reg: pl.DataFrame, settings: MatchSettings, words: pl.DataFrame | None = None) -> TermTables:
@@ -339,7 +343,8 @@ def estimate_prepared(
     share = _prior_share(conf_lv.filter(pl.col("_src") == "nik"), batch, settings)
     p = share / n_reg
     prior_bits = math.log2(p / (1 - p)) if p < 1 else 0.0
-    return Weights(m, u, bits, prior_bits, share, n_reg, word_bits, dob_bits, common, tables.frequent, diagnostics=diag)
+    return Weights(m, u, bits, prior_bits, share, n_reg, word_bits, dob_bits, common, tables.frequent, diagnostics=diag,
+                   household_sizes=tables.household_sizes)
 
 
 # ------------------------------------------------------------------ scoring
