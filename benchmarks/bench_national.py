@@ -18,8 +18,8 @@ sampled every 0.2 s from /proc (Linux):
 
 1. ``slrt nasional --engine local`` and ``--engine spark --spark-master local[2]``; the outputs of
    the two are compared file by file (CSV bytes);
-2. ``--only district``: ``slrt match`` of the 1M-person, 100k-row month of ``bench_run.py``
-   (``benchmarks/_data/run/large``, generated there) with each engine;
+2. ``--only district``: ``slrt match`` of a 1M-person, 100k-row month (``benchmarks/_data/run/large``
+   of ``bench_run.py``, else ``_data/outputs/noise4`` of ``bench_outputs.py``) with each engine;
 3. ``--only dedup``: ``slrt dedup`` on the national register dataset, with each engine.
 
 Targets (issue 11, this machine: 2 cores, 24 GiB): the national slice completes on both engines,
@@ -173,10 +173,12 @@ def national(data: Path, tmp: Path) -> None:
 
 
 def district(tmp: Path) -> None:
-    data = ROOT / "_data" / "run" / "large"
+    data = next((d for d in (ROOT / "_data" / "run" / "large", ROOT / "_data" / "outputs" / "noise4")
+                 if (d / "register").is_dir()), None)
     rows = tmp / "large_rows"
-    if not (data / "register").is_dir():
-        print("\n== district month: run `python benchmarks/bench_run.py --sizes large` first (it generates the data)")
+    if data is None:
+        print("\n== district month: run `python benchmarks/bench_run.py --sizes large` (or bench_outputs.py) first: "
+              "they generate the data")
         return
     if not (rows / "rows.parquet").is_file():
         subprocess.run([slrt(), "validate", str(data / "desa"), "--out", str(rows), "-q", "--overwrite"], check=False)

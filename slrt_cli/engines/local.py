@@ -55,18 +55,19 @@ class RegisterSlice:
     release: Callable[[], None] | None = None
 
     def with_households(self, households: pl.Series) -> pl.DataFrame:
-        """The slice with every member of these households (register ``household_id``), in the register's order."""
+        """The slice with every member of these households (register ``household_id``) added after
+        its rows (the outputs order what they show themselves)."""
         if self.fetch is None or self.positions is None:
             return self.register
         t = time.perf_counter()
         ids = households.cast(pl.Utf8).str.strip_chars().drop_nulls().unique().sort()
         more = self.fetch(ids)
         more = more.filter(~pl.col("_r").is_in(self.positions.implode()))
-        if more.height:
-            both = pl.concat([self.register.with_columns(self.positions.alias("_r")),
-                              more.select(*self.register.columns, "_r")], how="vertical_relaxed")
-            both = both.sort("_r")
-            self.positions, self.register = both["_r"], both.drop("_r")
+        if more.height:  # appended (sorting would copy a slice of millions of rows for a few thousand)
+            more = more.sort("_r")
+            self.register = pl.concat([self.register, more.select(self.register.columns)], how="vertical_relaxed",
+                                      rechunk=False)
+            self.positions = pl.concat([self.positions, more["_r"].cast(pl.UInt32)], rechunk=False)
         self.seconds["households"] = round(time.perf_counter() - t, 3)
         log.info("register slice households=%d rows added=%d", ids.len(), more.height)
         return self.register
