@@ -179,3 +179,19 @@ def test_scoring_the_partitions_elsewhere_gives_the_same_links(month):
     s = MatchSettings.default()
     assert_frame_equal(match(month.batch, month.register, s), match(month.batch, month.register, s, mapper=backwards))
     assert seen == [3]  # the three kabupaten that sent rows
+
+
+def test_a_file_naming_no_desa_covers_the_desa_of_the_persons_it_links(month):
+    """--coverage desa: a file without kode_desa covers the desa its rows link to (reconcile.covered_desa);
+    the slice holds those desa too, found from the candidates."""
+    file = month.batch["source_file"].unique().sort()[0]
+    batch = month.batch.with_columns(pl.when(pl.col("source_file") == file).then(None)
+                                     .otherwise(pl.col("kode_desa")).alias("kode_desa"))
+    s = SMALL_U
+    whole = match(batch, month.register, s)
+    cut = slice_frame(batch, month.register, s, coverage="desa", piece_rows=4_999)
+    part = match(batch, cut.register, s, tables=cut.tables)
+    assert_frame_equal(whole, part)
+    completed = cut.with_households(pipeline.linked_households(batch, part))
+    assert_same_month(reconcile(batch, whole, month.register, coverage="desa"),
+                      reconcile(batch, part, completed, coverage="desa"))

@@ -122,3 +122,12 @@ def test_spark_dedup_finds_the_pairs_of_the_local_engine(spark, month, dataset):
     a = dedup_local(dataset, SETTINGS, load_schema(), TODAY)
     b = dedup_spark(dataset, SETTINGS, load_schema(), TODAY, spark)
     assert_frame_equal(a.register.sort("person_id"), b.register.sort("person_id"))
+
+
+def test_spark_slice_when_a_file_names_no_desa(spark, month):
+    file = month.batch["source_file"].unique().sort()[0]
+    batch = month.batch.with_columns(pl.when(pl.col("source_file") == file).then(None)
+                                     .otherwise(pl.col("kode_desa")).alias("kode_desa"))
+    local = slice_frame(batch, month.register, SETTINGS, coverage="desa")
+    cluster = slice_spark(batch, month.register, SETTINGS, load_schema(), TODAY, spark, coverage="desa")
+    same_slice(local, cluster)

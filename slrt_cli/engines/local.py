@@ -82,7 +82,7 @@ class RegisterSlice:
 class Wanted:
     """What the batch asks of the register, computed once on the batch (the driver)."""
 
-    keys: pl.DataFrame  # k: the batch's blocking keys (match.slice.batch_keys)
+    batch: pl.DataFrame  # the prepared batch: its blocking keys once the term counts are known
     desa: pl.Series | None  # kode_desa the batch names (coverage desa), else None
     person_ids: pl.Series  # person ids of reviewers' decisions
     # a file names no desa: the desa it covers is inferred from the persons it links (reconcile.covered_desa)
@@ -99,7 +99,7 @@ def wanted(rows: pl.DataFrame, settings: MatchSettings, coverage: str,
         infer = named.group_by("source_file").agg(pl.col("kode_desa").is_not_null().any().alias("any"))["any"].not_().any()
     pids = (person_ids if person_ids is not None else pl.Series("person_id", [], pl.Utf8))
     pids = pids.cast(pl.Utf8).drop_nulls().unique().sort()
-    return Wanted(sl.batch_keys(b, settings), desa, pids, bool(infer))
+    return Wanted(b.filter(pl.col("_status") != "rejected"), desa, pids, bool(infer))
 
 
 def keep_expr(piece: pl.DataFrame, rows: pl.Series, households: pl.Series, desa: pl.Series | None,
@@ -129,7 +129,7 @@ def _slice(pieces: Callable[[], Iterator[tuple[pl.DataFrame, int]]], n_register:
            settings: MatchSettings) -> tuple[pl.DataFrame, TermTables, int, dict[str, float]]:
     """Passes 1 and 2 (module docstring); the slice with ``_r``."""
     t0 = time.perf_counter()
-    words, dobs, homes, sample_a, sample_b, cands = [], [], [], [], [], []
+    words, dobs, homes, sample_a, sample_b = [], [], [], [], []
     n_pieces = 0
     for piece, first in pieces():
         n_pieces += 1
@@ -141,25 +141,30 @@ def _slice(pieces: Callable[[], Iterator[tuple[pl.DataFrame, int]]], n_register:
         a, b = sl.sample_candidates(prepared, n_register, settings)
         sample_a.append(a)
         sample_b.append(b)
-        hit = sl.candidates(prepared, want.keys, settings)["_r"]
-        cands.append(piece.with_row_index("_r", offset=first).join(pl.DataFrame({"_r": hit}), on="_r", how="semi")
-                     .select("_r", *_closure_columns(piece)))
         del prepared
     tables = sl.slice_tables(sl.add_counts(words, "w"), sl.add_counts(dobs, "_dob"), n_register, settings,
                              sl.add_households(homes))
-    cand = pl.concat(cands) if cands else pl.DataFrame(schema={"_r": pl.UInt32, "household_id": pl.Utf8,
-                                                              "kode_desa": pl.Utf8})
-    t1 = time.perf_counter()
-    desa = closure_sets(cand, want)
+    keys = sl.batch_keys(want.batch, settings, tables)
     picked = sl.merge_samples(sample_a, sample_b, n_register, settings)
-    rows = pl.concat([cand["_r"].cast(pl.UInt32), picked]).unique().sort()
-    kept = []
+    t1 = time.perf_counter()
+    kept, cand_desa = [], []
     for piece, first in pieces():
+        prepared = sl.prepare_piece(piece, settings, first)
+        hit = sl.candidates(prepared, keys, settings, tables)["_r"]
+        del prepared
         piece = piece.with_row_index("_r", offset=first)
-        kept.append(piece.filter(keep_expr(piece, rows, NO_HOUSEHOLDS, desa, want.person_ids)))
-    out = pl.concat(kept, how="diagonal_relaxed").sort("_r") if kept else pl.DataFrame(schema={"_r": pl.UInt32})
+        rows = pl.concat([hit, picked]).unique()
+        kept.append(piece.filter(keep_expr(piece, rows, NO_HOUSEHOLDS, want.desa, want.person_ids)))
+        if want.infer_desa:
+            cand_desa.append(piece.join(pl.DataFrame({"_r": hit}), on="_r", how="semi").select(*_closure_columns(piece)))
+    out = pl.concat(kept, how="diagonal_relaxed") if kept else pl.DataFrame(schema={"_r": pl.UInt32})
+    if want.infer_desa:  # a file that names no desa covers the desa of the persons it links
+        extra = closure_sets(pl.concat(cand_desa), want)
+        more = [p.with_row_index("_r", offset=f) for p, f in pieces()]
+        more = [p.filter(sl.closure_filter(p, NO_HOUSEHOLDS, extra)) for p in more]
+        out = pl.concat([out, *more], how="diagonal_relaxed").unique("_r", keep="first")
     seconds = {"pass1": round(t1 - t0, 3), "pass2": round(time.perf_counter() - t1, 3)}
-    return out, tables, n_pieces, seconds
+    return out.sort("_r"), tables, n_pieces, seconds
 
 
 NO_HOUSEHOLDS = pl.Series("household_id", [], pl.Utf8)

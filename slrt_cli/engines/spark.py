@@ -141,30 +141,28 @@ def _batches(df: pl.DataFrame, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
 _CANON_EXTRA = ("_r",)
 _PASS1 = pa.schema([("kind", pa.int32()), ("r", pa.int64()), ("key", pa.int64()), ("n", pa.int64()),
                     ("household_id", pa.string()), ("kode_desa", pa.string()), ("pid", pa.string())])
-_KIND_WORD, _KIND_DOB, _KIND_HIT, _KIND_SAMPLE_A, _KIND_SAMPLE_B, _KIND_HOUSEHOLD = 0, 1, 2, 3, 4, 5
+_KIND_WORD, _KIND_DOB, _KIND_SAMPLE_A, _KIND_SAMPLE_B, _KIND_HOUSEHOLD = 0, 1, 3, 4, 5
 
 
-def _pass1(batches: Iterator[pa.RecordBatch], *, settings: MatchSettings, n_register: int,
-           keys: pl.DataFrame) -> Iterator[pa.RecordBatch]:
-    """``mapInArrow``: term counts, candidates and sample rows of each piece."""
+def _prepared(piece: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
+    r = piece["_r"]
+    return sl.prepare_piece(piece.drop("_r"), settings, 0).with_columns(r.cast(pl.UInt32).alias("_r"))
+
+
+def _pass1(batches: Iterator[pa.RecordBatch], *, settings: MatchSettings, n_register: int) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow``: term counts, household sizes and sample rows of each piece."""
     for batch in batches:
         piece = _frame(batch)
         if piece.height == 0:
             continue
-        r = piece["_r"]
-        prepared = sl.prepare_piece(piece.drop("_r"), settings, 0).with_columns(r.cast(pl.UInt32).alias("_r"))
+        prepared = _prepared(piece, settings)
         w, d, _ = sl.term_counts(prepared, settings)
-        hit = sl.candidates(prepared, keys, settings).select("_r")
-        cand = piece.join(hit.with_columns(pl.col("_r").cast(piece["_r"].dtype)), on="_r", how="semi")
-        cand = cand.select("_r", *_closure_columns(piece))
         sa, sb = sl.sample_candidates(prepared, n_register, settings)
         parts = [
             w.select(pl.lit(_KIND_WORD).alias("kind"), pl.lit(None, pl.Int64).alias("r"),
                      pl.col("w").reinterpret(signed=True).alias("key"), pl.col("n").cast(pl.Int64)),
             d.select(pl.lit(_KIND_DOB).alias("kind"), pl.lit(None, pl.Int64).alias("r"),
                      pl.col("_dob").cast(pl.Int64).alias("key"), pl.col("n").cast(pl.Int64)),
-            cand.select(pl.lit(_KIND_HIT).alias("kind"), pl.col("_r").cast(pl.Int64).alias("r"),
-                        "household_id", "kode_desa"),
             sa.select(pl.lit(_KIND_SAMPLE_A).alias("kind"), pl.col("_r").cast(pl.Int64).alias("r"),
                       pl.col("h").reinterpret(signed=True).alias("key")),
             sb.select(pl.lit(_KIND_SAMPLE_B).alias("kind"), pl.col("_r").cast(pl.Int64).alias("r"),
@@ -177,12 +175,24 @@ def _pass1(batches: Iterator[pa.RecordBatch], *, settings: MatchSettings, n_regi
 
 
 def _pass2(batches: Iterator[pa.RecordBatch], *, rows: pl.Series, households: pl.Series, desa: pl.Series | None,
-           person_ids: pl.Series, out_schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    """``mapInArrow``: the rows of each piece the slice keeps."""
+           person_ids: pl.Series, out_schema: pa.Schema, keys: pl.DataFrame | None = None,
+           settings: MatchSettings | None = None, tables=None, candidates_only: bool = False) -> Iterator[pa.RecordBatch]:
+    """``mapInArrow``: the rows of each piece the slice keeps: ``rows``, the candidates of ``keys``
+    (the batch's blocking keys), the ``households``, ``desa`` and ``person_ids``."""
     for batch in batches:
-        piece = _frame(batch)
-        kept = piece.with_columns(pl.col("_r").cast(pl.UInt32)).filter(
-            keep_expr(piece, rows, households, desa, person_ids))
+        piece = _frame(batch).with_columns(pl.col("_r").cast(pl.UInt32))
+        if piece.height == 0:
+            continue
+        wanted_rows = rows
+        if keys is not None:
+            hit = sl.candidates(_prepared(piece, settings), keys, settings, tables)["_r"]
+            if candidates_only:
+                kept = piece.join(pl.DataFrame({"_r": hit}), on="_r", how="semi")
+                if kept.height:
+                    yield from _batches(kept, out_schema)
+                continue
+            wanted_rows = pl.concat([rows.cast(pl.UInt32), hit]).unique()
+        kept = piece.filter(keep_expr(piece, wanted_rows, households, desa, person_ids))
         if kept.height:
             yield from _batches(kept, out_schema)
 
@@ -237,37 +247,39 @@ def _frame_to_spark(spark: SparkSession, register: pl.DataFrame) -> tuple[DataFr
 
 def _slice(spark: SparkSession, canon: DataFrame, out_schema: pa.Schema, n_register: int, want: Wanted,
            settings: MatchSettings) -> tuple[pl.DataFrame, Any, dict[str, float]]:
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     t0 = time.perf_counter()
-    fn1 = functools.partial(_pass1, settings=settings, n_register=n_register, keys=want.keys)
-    p1 = canon.mapInArrow(fn1, _spark_schema(_PASS1)).persist(StorageLevel.DISK_ONLY)
-    counts = _frame(p1.filter(F.col("kind") <= _KIND_DOB).groupBy("kind", "key").agg(F.sum("n").alias("n"))
-                    .toArrow())
-    homes = _frame(p1.filter(F.col("kind") == _KIND_HOUSEHOLD).groupBy("household_id").agg(F.sum("n").alias("n"))
-                   .toArrow())
-    found = _frame(p1.filter(F.col("kind").between(_KIND_HIT, _KIND_SAMPLE_B))
-                   .select("kind", "r", "key", "household_id", "kode_desa", "pid").toArrow())
-    p1.unpersist()
-    words = counts.filter(pl.col("kind") == _KIND_WORD).select(
+    fn1 = functools.partial(_pass1, settings=settings, n_register=n_register)
+    p1 = canon.mapInArrow(fn1, _spark_schema(_PASS1))
+    found = _frame(p1.groupBy("kind", "key", "household_id", "r", "pid").agg(F.sum("n").alias("n")).toArrow())
+    words = found.filter(pl.col("kind") == _KIND_WORD).select(
         pl.col("key").reinterpret(signed=False).alias("w"), pl.col("n").cast(pl.UInt64))
-    dobs = counts.filter(pl.col("kind") == _KIND_DOB).select(
+    dobs = found.filter(pl.col("kind") == _KIND_DOB).select(
         pl.col("key").cast(pl.Int32).alias("_dob"), pl.col("n").cast(pl.UInt64))
-    sizes = homes.select(pl.col("household_id").alias("_hid"), pl.col("n").cast(pl.UInt32).alias("hh_n"))
+    sizes = found.filter(pl.col("kind") == _KIND_HOUSEHOLD).select(
+        pl.col("household_id").alias("_hid"), pl.col("n").cast(pl.UInt32).alias("hh_n"))
     tables = sl.slice_tables(words, dobs, n_register, settings, sl.add_households([sizes]))
-    cand = found.filter(pl.col("kind") == _KIND_HIT).select(pl.col("r").alias("_r"), "household_id", "kode_desa")
-    t1 = time.perf_counter()
-    desa = closure_sets(cand, want)
     sample_a = found.filter(pl.col("kind") == _KIND_SAMPLE_A).select(
         pl.col("r").cast(pl.UInt32).alias("_r"), pl.col("key").reinterpret(signed=False).alias("h"))
     sample_b = found.filter(pl.col("kind") == _KIND_SAMPLE_B).select(
         pl.col("r").cast(pl.UInt32).alias("_r"), pl.col("key").alias("_nik_r"), pl.col("pid").alias("_pid_r"))
     picked = sl.merge_samples([sample_a], [sample_b], n_register, settings)
-    rows = pl.concat([cand["_r"].cast(pl.UInt32), picked]).unique().sort()
-    fn2 = functools.partial(_pass2, rows=rows, households=NO_HOUSEHOLDS, desa=desa, person_ids=want.person_ids,
-                            out_schema=out_schema)
+    keys = sl.batch_keys(want.batch, settings, tables)
+    del found
+    t1 = time.perf_counter()
+    common = dict(rows=picked, households=NO_HOUSEHOLDS, person_ids=want.person_ids, out_schema=out_schema,
+                  keys=keys, settings=settings, tables=tables)
+    fn2 = functools.partial(_pass2, desa=want.desa, **common)
     kept = _frame(canon.mapInArrow(fn2, _spark_schema(out_schema)).toArrow())
+    if want.infer_desa:  # a file that names no desa covers the desa of the persons it links
+        cand = _frame(canon.mapInArrow(functools.partial(_pass2, desa=None, candidates_only=True, **common),
+                                       _spark_schema(out_schema)).toArrow())
+        extra = closure_sets(cand.select(*_closure_columns(cand)), want)
+        fn3 = functools.partial(_pass2, rows=pl.Series("_r", [], pl.UInt32), households=NO_HOUSEHOLDS, desa=extra,
+                                person_ids=want.person_ids, out_schema=out_schema)
+        more = _frame(canon.mapInArrow(fn3, _spark_schema(out_schema)).toArrow())
+        kept = pl.concat([kept, more], how="vertical_relaxed").unique("_r", keep="first")
     return kept.sort("_r"), tables, {"pass1": round(t1 - t0, 3), "pass2": round(time.perf_counter() - t1, 3)}
 
 

@@ -7,10 +7,10 @@ register at a time, then combined:
 1. **term frequencies** (how common a name word or a birth date is) and the register size: integer
    counts, summed over the pieces (:func:`term_counts`, :func:`add_counts`, :func:`tables_from_counts`);
 2. **candidate pairs**: a register row is a candidate of some batch row only when it shares the
-   keys of a blocking rule with it. Each piece keeps its rows that share a key with the batch
-   (:func:`batch_keys`, :func:`register_keys`). The keys are computed as if no word were common or
-   frequent, and a rule's keys are hashed into one number: both only ever keep *more* rows than
-   blocking pairs, never fewer;
+   keys of a blocking rule with it. Once the term counts are summed (which words are common or
+   frequent), each piece keeps its rows that share a key with the batch (:func:`batch_keys`,
+   :func:`register_keys`). A rule's keys are hashed into one number: a collision only ever keeps
+   *more* rows than blocking pairs, never fewer;
 3. **samples for the weights** (the u probabilities): the rows with the smallest hashes of their
    values; the smallest of each piece contain the smallest of all (:func:`sample_candidates`,
    :func:`merge_samples`);
@@ -64,13 +64,15 @@ def prepare_piece(piece: pl.DataFrame, settings: MatchSettings, first_r: int) ->
     return prepared.with_columns((pl.col("_r").cast(pl.Int64) + first_r).cast(pl.UInt32).alias("_r"))
 
 
-def _keys(df: pl.DataFrame, idx: str, settings: MatchSettings) -> pl.DataFrame:
+def _keys(df: pl.DataFrame, idx: str, settings: MatchSettings, common: frozenset[int] = _NO_WORDS,
+          frequent: frozenset[int] = _NO_WORDS) -> pl.DataFrame:
     """(``idx``, ``k``): for each blocking rule, a hash of the rule and its key values.
 
-    Word keys are built with no common or frequent word, a superset of the rule's own keys; the
-    NIK itself is a key too (the weights' equal-NIK pairs).
+    ``common``, ``frequent``: the whole register's (:class:`TermTables`), so that the keys are the
+    blocking's own; without them the word keys are a superset. The NIK itself is a key too (the
+    weights' equal-NIK pairs).
     """
-    words = word_key_frames(features.explode_words(df, idx, settings.names), idx, _NO_WORDS, _NO_WORDS)
+    words = word_key_frames(features.explode_words(df, idx, settings.names), idx, common, frequent)
     nik = pl.struct(pl.lit(-1).alias("rule"), "_nik").hash(KEY_SEED).alias("k")
     parts = [df.filter(pl.col("_nik").is_not_null()).select(idx, nik)]
     for i, rule in enumerate(settings.blocking):
@@ -79,21 +81,28 @@ def _keys(df: pl.DataFrame, idx: str, settings: MatchSettings) -> pl.DataFrame:
     return pl.concat(parts, how="vertical_relaxed")
 
 
-def batch_keys(batch: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
-    """The keys (``k``, distinct, sorted) of the batch rows that are matched (a prepared batch)."""
+def batch_keys(batch: pl.DataFrame, settings: MatchSettings, tables: TermTables | None = None) -> pl.DataFrame:
+    """The keys (``k``, distinct, sorted) of the batch rows that are matched (a prepared batch);
+    ``tables``: the whole register's (without them, a superset)."""
     live = batch.filter(pl.col("_status") != "rejected")
-    return _keys(live, "_b", settings).select("k").unique().sort("k")
+    return _keys(live, "_b", settings, *_words(tables)).select("k").unique().sort("k")
 
 
-def register_keys(piece: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
+def register_keys(piece: pl.DataFrame, settings: MatchSettings, tables: TermTables | None = None) -> pl.DataFrame:
     """(``_r``, ``k``) of a prepared register piece: its rows that :func:`batch_keys` holds are candidates."""
-    return _keys(piece, "_r", settings)
+    return _keys(piece, "_r", settings, *_words(tables))
 
 
-def candidates(piece: pl.DataFrame, keys: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
-    """The rows of a prepared piece that share a key with the batch (``keys``: :func:`batch_keys`)."""
-    hit = register_keys(piece, settings).join(keys, on="k", how="semi").select("_r").unique()
+def candidates(piece: pl.DataFrame, keys: pl.DataFrame, settings: MatchSettings,
+               tables: TermTables | None = None) -> pl.DataFrame:
+    """The rows of a prepared piece that share a key with the batch (``keys``: :func:`batch_keys`
+    with the same ``tables``)."""
+    hit = register_keys(piece, settings, tables).join(keys, on="k", how="semi").select("_r").unique()
     return piece.join(hit, on="_r", how="semi")
+
+
+def _words(tables: TermTables | None) -> tuple[frozenset[int], frozenset[int]]:
+    return (tables.common, tables.frequent) if tables is not None else (_NO_WORDS, _NO_WORDS)
 
 
 def term_counts(piece: pl.DataFrame, settings: MatchSettings) -> tuple[pl.DataFrame, pl.DataFrame, int]:
