@@ -154,7 +154,7 @@ def slrt() -> str:
     return str(Path(sys.executable).with_name("slrt"))
 
 
-def national(data: Path, tmp: Path) -> None:
+def national(data: Path, tmp: Path, engines: tuple[str, ...] = ("local", "spark")) -> None:
     rows = sum(pl.scan_parquet(p).select(pl.len()).collect().item() for p in (data / "hasil").rglob("rows.parquet"))
     persons = sum(pl.scan_parquet(p).select(pl.len()).collect().item() for p in (data / "dtsen").rglob("*.parquet"))
     print(f"\n== national slice: {persons:,} register persons in {len(list((data / 'dtsen').rglob('*.parquet')))} "
@@ -163,13 +163,16 @@ def national(data: Path, tmp: Path) -> None:
             "--log-file"]
     results = {}
     for name, extra in (("local", []), ("spark", SPARK)):
+        if name not in engines:
+            continue
         out = tmp / name
         results[name] = timed([*base, str(tmp / f"{name}.log"), "--out", str(out), *extra], tmp / f"{name}.err")
         summary = json.loads((out / "summary.json").read_text())
         print(f"{name:6s}: wall {results[name]['wall_s']:.0f} s, peak {results[name]['peak_gib']:.2f} GiB (all "
               f"processes); seconds {summary['seconds']}; {summary['counts']}", flush=True)
-    n, differ = same_outputs(tmp / "local", tmp / "spark")
-    print(f"outputs: {n} CSV files, {'identical' if not differ else 'DIFFERENT: ' + ', '.join(differ[:10])}")
+    if (tmp / "local").is_dir() and (tmp / "spark").is_dir():
+        n, differ = same_outputs(tmp / "local", tmp / "spark")
+        print(f"outputs: {n} CSV files, {'identical' if not differ else 'DIFFERENT: ' + ', '.join(differ[:10])}")
 
 
 def district(tmp: Path) -> None:
@@ -212,6 +215,7 @@ def main() -> None:
     ap.add_argument("--regenerate", action="store_true")
     ap.add_argument("--only", choices=("national", "district", "dedup"))
     ap.add_argument("--keep", type=Path, help="keep the outputs in this folder")
+    ap.add_argument("--engines", default="local,spark", help="national slice: the engines to run (local,spark)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as t:
         tmp = args.keep or Path(t)
@@ -219,7 +223,7 @@ def main() -> None:
         if args.only in (None, "national", "dedup"):
             data = generate(args.kabupaten, args.persons, args.rows, args.regenerate)
         if args.only in (None, "national"):
-            national(data, tmp)
+            national(data, tmp, tuple(args.engines.split(",")))
         if args.only in (None, "district"):
             district(tmp)
         if args.only in (None, "dedup"):

@@ -84,7 +84,7 @@ def _dedup(register, out, lang, overwrite, today, schema, settings, engine=None)
     start = time.perf_counter()
     engine = engine or Engine()
     source, _read = load_register_source(register, schema, today)
-    if needs_slice(source, engine):  # a dataset, or Spark: only the persons who share a block with someone
+    if needs_slice(source, engine) or engine.name == "spark":  # only the persons who share a block with someone
         cut = dedup_slice(source, settings or MatchSettings.default(), schema, today, engine)
         log.info("dedup slice engine=%s persons=%d of %d seconds=%s", cut.engine, cut.register.height,
                  cut.n_register, cut.seconds)

@@ -1,6 +1,7 @@
 """The engines: where a register too large for one process is read and cut to what a batch needs.
 
-A district's register is read whole, as always. A register *dataset* (a folder of Parquet files,
+A district's register is read whole, as always (with ``--engine spark`` its candidate pairs are
+scored on Spark's executors). A register *dataset* (a folder of Parquet files,
 for a province or the nation, partitioned by province and kabupaten) is read piece by piece, and
 only its **slice** is kept: the rows some batch row can be linked to, the households and desa
 they belong to, the rows the weights sample, with the term frequencies of the whole register
@@ -55,8 +56,10 @@ class Engine:
 
 
 def needs_slice(register: pl.DataFrame | RegisterDataset, engine: Engine) -> bool:
-    """A dataset is always cut; a register in memory only when Spark is asked for."""
-    return isinstance(register, RegisterDataset) or engine.name == "spark"
+    """A dataset is cut to the month's slice (by the engine asked for); a register extract already
+    read into memory (a district's) is matched whole, the spark engine then scoring its pairs on
+    the executors (:func:`scoring_mapper`)."""
+    return isinstance(register, RegisterDataset)
 
 
 def slice_register(rows: pl.DataFrame, register: pl.DataFrame | RegisterDataset, settings: MatchSettings,
