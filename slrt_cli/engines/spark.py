@@ -398,8 +398,15 @@ def scoring_mapper(spark: SparkSession):
         return None
     sc = spark.sparkContext
 
+    def one(fn, task):
+        return sc.parallelize([task], 1).map(fn).collect()[0]
+
     def mapper(fn, tasks: list) -> list:
-        return sc.parallelize(list(enumerate(tasks)), max(1, len(tasks))).map(lambda it: (it[0], fn(it[1]))) \
-            .sortByKey().values().collect()
+        # one job per partition, as many at once as the cluster has cores: the tasks' frames pass
+        # through the driver's JVM a few at a time, never all together (a national month is GiBs)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=max(1, min(len(tasks), sc.defaultParallelism))) as pool:
+            return list(pool.map(lambda t: one(fn, t), tasks))
 
     return mapper
