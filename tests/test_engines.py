@@ -172,9 +172,9 @@ def test_scoring_the_partitions_elsewhere_gives_the_same_links(month):
     """``mapper`` (Spark's executors with --engine spark) scores one task per kabupaten, in any order."""
     seen = []
 
-    def backwards(fn, tasks):
-        seen.append(len(tasks))
-        return [fn(t) for t in reversed(tasks)][::-1]
+    def backwards(fn, makers):
+        seen.append(len(makers))
+        return [fn(make()) for make in reversed(makers)][::-1]
 
     s = MatchSettings.default()
     assert_frame_equal(match(month.batch, month.register, s), match(month.batch, month.register, s, mapper=backwards))

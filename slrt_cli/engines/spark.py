@@ -398,8 +398,8 @@ def scoring_mapper(spark: SparkSession):
         return None
     sc = spark.sparkContext
 
-    def one(fn, task):
-        return sc.parallelize([task], 1).map(fn).collect()[0]
+    def one(fn, make):
+        return sc.parallelize([make()], 1).map(fn).collect()[0]
 
     def mapper(fn, tasks: list) -> list:
         # one job per partition, as many at once as the cluster has cores: the tasks' frames pass

@@ -19,6 +19,7 @@ desa/kecamatan cannot fire for them.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import functools
 import multiprocessing
 import time
 from collections.abc import Callable, Iterable
@@ -120,8 +121,9 @@ def match(
             row takes its next candidate or is new). Other values are ignored.
         tables: the term tables of the whole register when ``register`` is only the slice of it
             this batch needs (:mod:`slrt_cli.match.slice`).
-        mapper: runs the scoring of the partitions elsewhere: ``mapper(fn, tasks)`` returns
-            ``[fn(t) for t in tasks]``, in order (e.g. on Spark executors); ``workers`` is then unused.
+        mapper: runs the scoring of the partitions elsewhere: ``mapper(fn, makers)`` returns
+            ``[fn(make()) for make in makers]``, in order (e.g. on Spark executors; each task is
+            made when it is handed over); ``workers`` is then unused.
 
     Returns:
         One row per batch row, sorted by ``source_file``, ``source_sheet``,
@@ -226,22 +228,25 @@ def _run(
     clock.lap("prefilter_features")
     labels = b.select("_b").with_columns(_partition_labels(b, partition_by).alias("part"))
     pairs = pairs.join(labels, on="_b", how="left")
-    tasks = []
     use_pool = workers > 1 or mapper is not None
-    for (part,), pp in sorted(pairs.partition_by("part", as_dict=True).items(), key=lambda kv: kv[0]):
-        pp = pp.drop("part")
+
+    def task(pp: pl.DataFrame) -> tuple:
         # a process gets only the rows it needs; in this process the frames are shared
         bb = b.join(pp.select("_b").unique(), on="_b", how="semi") if use_pool else b
         rr = rf.join(pp.select("_r").unique(), on="_r", how="semi") if use_pool else rf
-        tasks.append((pp, bb, rr, w, s))
-    if mapper is not None and tasks:
-        scored = list(mapper(_score_task, tasks))
-    elif use_pool and len(tasks) > 1:
+        return (pp, bb, rr, w, s)
+
+    parts = [pp.drop("part") for (_p,), pp in sorted(pairs.partition_by("part", as_dict=True).items(),
+                                                      key=lambda kv: kv[0])]
+    if mapper is not None and parts:
+        # each task made when it is handed over (a national month's tasks together are GiBs)
+        scored = list(mapper(_score_task, [functools.partial(task, pp) for pp in parts]))
+    elif use_pool and len(parts) > 1:
         ctx = multiprocessing.get_context("spawn")
         with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as executor:
-            scored = list(executor.map(_score_task, tasks))
+            scored = list(executor.map(_score_task, [task(pp) for pp in parts]))
     else:
-        scored = [_score_task(t) for t in tasks]
+        scored = [_score_task(task(pp)) for pp in parts]
     edges = pl.concat(scored, how="vertical_relaxed") if scored else _empty_edges(b, cache, w, s)
     decided = _decided_pairs(decisions, b, r)
     if decided is not None and decided.height:
