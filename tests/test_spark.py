@@ -131,3 +131,19 @@ def test_spark_slice_when_a_file_names_no_desa(spark, month):
     local = slice_frame(batch, month.register, SETTINGS, coverage="desa")
     cluster = slice_spark(batch, month.register, SETTINGS, load_schema(), TODAY, spark, coverage="desa")
     same_slice(local, cluster)
+
+
+def test_scoring_goes_to_the_executors_of_a_cluster_only(spark, month):
+    """In local mode the executors share the driver's machine: the pairs are scored here (the mapper
+    is None); the mapper itself, given a cluster, scores one job per partition in order."""
+    from slrt_cli.engines import spark as engine_spark
+
+    assert engine_spark.scoring_mapper(spark) is None
+
+    class Cluster:  # a SparkSession whose master is not local, on the same local context
+        sparkContext = type("Ctx", (), {"master": "spark://pusdatin:7077", "parallelize": spark.sparkContext.parallelize,
+                                        "defaultParallelism": 2})()
+
+    mapper = engine_spark.scoring_mapper(Cluster())
+    assert_frame_equal(match(month.batch, month.register, SETTINGS),
+                       match(month.batch, month.register, SETTINGS, mapper=mapper))

@@ -393,10 +393,15 @@ def dedup_spark(register: pl.DataFrame | RegisterDataset, settings: MatchSetting
 def scoring_mapper(spark: SparkSession):
     """A ``mapper`` for :func:`slrt_cli.match.match`: the candidate pairs of each partition (kabupaten)
     are scored by the matcher's polars code on a Spark executor, one task per partition, the results
-    back in order. Spark Connect has no task API for that: there the scoring stays on the driver."""
+    back in order. Spark Connect has no task API for that, and in local mode the executors are this
+    machine: there the scoring stays on the driver (None)."""
     if _is_connect(spark):
         return None
     sc = spark.sparkContext
+    if sc.master.startswith("local"):
+        # the executors share this machine: shipping each partition's frames through the JVM to
+        # them only doubles the memory (the 10M-person national month exhausted the JVM's heap)
+        return None
 
     def one(fn, make):
         return sc.parallelize([make()], 1).map(fn).collect()[0]
