@@ -46,7 +46,7 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent
 DATA = ROOT / "_data" / "national"
 PROVINCES = ("11", "32", "33", "35", "73")
-SPARK = ["--engine", "spark", "--spark-master", "local[2]", "--spark-conf", "spark.driver.memory=6g",
+SPARK = ["--engine", "spark", "--spark-master", "local[2]", "--spark-conf", "spark.driver.memory=4g",
          "--spark-conf", "spark.sql.shuffle.partitions=16"]
 
 
