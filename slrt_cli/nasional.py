@@ -29,12 +29,12 @@ from pathlib import Path
 import polars as pl
 
 from slrt_cli.atomic import check_target, staged_dir
-from slrt_cli.engines import Engine, scoring_mapper
+from slrt_cli.engines import Engine, completed, register_for, scoring_mapper
 from slrt_cli.errors import UsageError
 from slrt_cli.export import write_summary, write_table
 from slrt_cli.lock import output_lock
 from slrt_cli.outputs import write_run_into
-from slrt_cli.pipeline import linked_households, load_register_source, register_for
+from slrt_cli.pipeline import load_register_source
 from slrt_cli.reconcile import KEYS, Reconciliation
 from slrt_cli.runs import RunReport
 from slrt_cli.schemas import Schema, load_schema
@@ -101,9 +101,9 @@ def read_batches(batches: list[tuple[str, Path]]) -> pl.DataFrame:
 
 
 def _row_kab(rows: pl.DataFrame) -> pl.Expr:
-    kab = pl.col("kode_kab").cast(pl.Utf8) if "kode_kab" in rows.columns else pl.lit(None, pl.Utf8)
-    desa = pl.col("kode_desa").cast(pl.Utf8).str.slice(0, 4) if "kode_desa" in rows.columns else pl.lit(None, pl.Utf8)
-    return pl.coalesce(kab, desa, pl.lit(NO_KAB))
+    from slrt_cli.match.cross import row_kabupaten
+
+    return row_kabupaten(rows).fill_null(NO_KAB)
 
 
 def nasional(
@@ -148,11 +148,7 @@ def _nasional(batches, register, out, engine, coverage, full_ids, lang, overwrit
     reg, tables, n_register, cut = register_for(rows, source, settings, schema, today, engine, coverage)
     clock["slice"] = time.perf_counter()
     links = match(rows, reg, settings, tables=tables, mapper=scoring_mapper(engine))
-    if cut is not None:  # the other members of the households the rows are linked to
-        try:
-            reg = cut.with_households(linked_households(rows, links))
-        finally:
-            cut.close()
+    reg = completed(cut, reg, rows, links)
     rec = reconcile(rows, links, reg, full_ids=full_ids, coverage=coverage, name_key=normalise_names, lang=lang)
     cross = cross_district_duplicates(rows, links, settings, lang)
     clock["match"] = time.perf_counter()

@@ -21,7 +21,7 @@ import polars as pl
 from slrt_cli import export
 from slrt_cli.atomic import STAGING_PREFIXES, check_target, staged_dir
 from slrt_cli.errors import InputError, UsageError
-from slrt_cli.engines import Engine, RegisterDataset, is_dataset, needs_slice, slice_register
+from slrt_cli.engines import Engine, RegisterDataset, completed, is_dataset, register_for
 from slrt_cli.engines.dataset import normalised_register
 from slrt_cli.executor import Pool, worth_workers
 from slrt_cli.ingest import init_worker, read_and_normalise
@@ -72,9 +72,7 @@ from slrt_cli.checks import (
 )
 
 if TYPE_CHECKING:
-    from slrt_cli.engines.local import RegisterSlice
     from slrt_cli.match import MatchSettings
-    from slrt_cli.match.weights import TermTables
 
 log = logging.getLogger("slrt.pipeline")
 
@@ -354,34 +352,6 @@ def load_register_source(
     return load_register_checked(paths, schema, today)
 
 
-def register_for(
-    rows: pl.DataFrame, source: pl.DataFrame | RegisterDataset, settings: MatchSettings | None, schema: Schema,
-    today: dt.date, engine: Engine, coverage: str, person_ids: pl.Series | None = None,
-) -> tuple[pl.DataFrame, TermTables | None, int, RegisterSlice | None]:
-    """The register the batch is matched against: the whole extract, or the slice of a dataset (or of
-    any register, with Spark) this batch needs, with the whole register's term tables and size, and
-    the slice itself (:meth:`RegisterSlice.with_households` once the rows are linked; then ``close``)."""
-    if not needs_slice(source, engine):
-        assert isinstance(source, pl.DataFrame)
-        return source, None, source.height, None
-    from slrt_cli.match import MatchSettings
-
-    cut = slice_register(rows, source, settings or MatchSettings.default(), schema, today, engine, coverage,
-                         person_ids)
-    log.info("register slice engine=%s rows=%d of %d seconds=%s", cut.engine, cut.register.height, cut.n_register,
-             cut.seconds)
-    return cut.register, cut.tables, cut.n_register, cut
-
-
-def linked_households(rows: pl.DataFrame, links: pl.DataFrame) -> pl.Series:
-    """The register households a month's rows touch: those its rows are linked to (or compared
-    with), and those a row names itself. The reconciliation reads all their members."""
-    parts = [links["household_id"].cast(pl.Utf8)]
-    if "household_id" in rows.columns:
-        parts.append(rows["household_id"].cast(pl.Utf8))
-    return pl.concat(parts).drop_nulls().unique().sort()
-
-
 def _normalised_register(raw: SheetTable, schema: Schema, today: dt.date) -> pl.DataFrame:
     frame = normalised_register(raw, schema, today)
     log.info("register rows=%d", frame.height)
@@ -630,11 +600,7 @@ def _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, decis
     mapper = scoring_mapper(engine) if engine is not None else None
     links = match(rows, reg, settings, workers=workers, decisions=decisions, tables=tables, mapper=mapper)
     log.info("matched rows=%d %s", links.height, dict(links.group_by("outcome").len().iter_rows()))
-    if cut is not None:  # a slice: the other members of the households the rows are linked to
-        try:
-            reg = cut.with_households(linked_households(rows, links))
-        finally:
-            cut.close()
+    reg = completed(cut, reg, rows, links)
     rec = reconcile(rows, links, reg, full_ids=full_ids, coverage=coverage, name_key=normalise_names)
     check_reconciliation(rows, rec.reconciliation, rec.not_found)  # before anything is written
     return RunReport(validation=None, rows=rows, register_rows=reg.height if n_register is None else n_register,

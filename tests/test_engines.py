@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -16,7 +15,7 @@ from typer.testing import CliRunner
 from slrt_cli import pipeline
 from slrt_cli.cli import app
 from slrt_cli.config import resolve
-from slrt_cli.engines import Engine, RegisterDataset, is_dataset
+from slrt_cli.engines import Engine, RegisterDataset, is_dataset, linked_households
 from slrt_cli.engines.local import slice_frame
 from slrt_cli.errors import UsageError
 from slrt_cli.match import MatchSettings, match
@@ -67,7 +66,7 @@ def test_a_slice_cut_in_pieces_gives_the_month_of_the_whole_register(month, cove
     assert_frame_equal(whole, part)
     # then the other members of the households the rows are linked to
     before = cut.register.height
-    completed = cut.with_households(pipeline.linked_households(month.batch, part))
+    completed = cut.with_households(linked_households(month.batch, part))
     assert completed.height > before and cut.positions.n_unique() == completed.height
     assert_same_month(reconcile(month.batch, whole, month.register, coverage=coverage),
                       reconcile(month.batch, part, completed, coverage=coverage))
@@ -192,6 +191,6 @@ def test_a_file_naming_no_desa_covers_the_desa_of_the_persons_it_links(month):
     cut = slice_frame(batch, month.register, s, coverage="desa", piece_rows=4_999)
     part = match(batch, cut.register, s, tables=cut.tables)
     assert_frame_equal(whole, part)
-    completed = cut.with_households(pipeline.linked_households(batch, part))
+    completed = cut.with_households(linked_households(batch, part))
     assert_same_month(reconcile(batch, whole, month.register, coverage="desa"),
                       reconcile(batch, part, completed, coverage="desa"))

@@ -20,6 +20,7 @@ Then the same matcher, reconciliation and outputs run on the slice, in this proc
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,9 @@ from slrt_cli.schemas import Schema
 if TYPE_CHECKING:  # the matcher is imported when a slice is cut, not with the package
     from slrt_cli.engines.local import DedupSlice, RegisterSlice
     from slrt_cli.match.settings import MatchSettings
+    from slrt_cli.match.weights import TermTables
+
+log = logging.getLogger("slrt.pipeline")
 
 ENGINES = ("local", "spark")
 
@@ -86,6 +90,45 @@ def scoring_mapper(engine: Engine):
     return on_spark(session(engine.spark_master, engine.spark_conf))
 
 
+def register_for(
+    rows: pl.DataFrame, source: pl.DataFrame | RegisterDataset, settings: MatchSettings | None, schema: Schema,
+    today: dt.date, engine: Engine, coverage: str, person_ids: pl.Series | None = None,
+) -> tuple[pl.DataFrame, TermTables | None, int, RegisterSlice | None]:
+    """The register the batch is matched against: the whole extract, or the slice of a dataset (or of
+    any register, with Spark) this batch needs, with the whole register's term tables and size, and
+    the slice itself (:meth:`RegisterSlice.with_households` once the rows are linked; then ``close``)."""
+    if not needs_slice(source, engine):
+        assert isinstance(source, pl.DataFrame)
+        return source, None, source.height, None
+    from slrt_cli.match import MatchSettings
+
+    cut = slice_register(rows, source, settings or MatchSettings.default(), schema, today, engine, coverage,
+                         person_ids)
+    log.info("register slice engine=%s rows=%d of %d seconds=%s", cut.engine, cut.register.height, cut.n_register,
+             cut.seconds)
+    return cut.register, cut.tables, cut.n_register, cut
+
+
+def completed(cut: RegisterSlice | None, reg: pl.DataFrame, rows: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
+    """The register to reconcile against: ``reg`` itself, or a slice with the other members of the
+    households the rows are linked to (then the engine lets go of what it kept for that)."""
+    if cut is None:
+        return reg
+    try:
+        return cut.with_households(linked_households(rows, links))
+    finally:
+        cut.close()
+
+
+def linked_households(rows: pl.DataFrame, links: pl.DataFrame) -> pl.Series:
+    """The register households a month's rows touch: those its rows are linked to (or compared
+    with), and those a row names itself. The reconciliation reads all their members."""
+    parts = [links["household_id"].cast(pl.Utf8)]
+    if "household_id" in rows.columns:
+        parts.append(rows["household_id"].cast(pl.Utf8))
+    return pl.concat(parts).drop_nulls().unique().sort()
+
+
 def dedup_slice(register: pl.DataFrame | RegisterDataset, settings: MatchSettings, schema: Schema, today: dt.date,
                 engine: Engine) -> DedupSlice:
     """The persons of ``register`` who share a dedup block with someone, by the engine asked for."""
@@ -103,6 +146,9 @@ def dedup_slice(register: pl.DataFrame | RegisterDataset, settings: MatchSetting
 __all__ = [
     "ENGINES",
     "Engine",
+    "completed",
+    "linked_households",
+    "register_for",
     "dedup_slice",
     "needs_slice",
     "scoring_mapper",

@@ -141,9 +141,8 @@ def _batches(df: pl.DataFrame, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
 
 # ---------------------------------------------------------------- functions run on the executors
 
-_CANON_EXTRA = ("_r",)
 _PASS1 = pa.schema([("kind", pa.int32()), ("r", pa.int64()), ("key", pa.int64()), ("n", pa.int64()),
-                    ("household_id", pa.string()), ("kode_desa", pa.string()), ("pid", pa.string())])
+                    ("household_id", pa.string()), ("pid", pa.string())])
 _KIND_WORD, _KIND_DOB, _KIND_SAMPLE_A, _KIND_SAMPLE_B, _KIND_HOUSEHOLD = 0, 1, 3, 4, 5
 
 

@@ -31,7 +31,8 @@ COLUMNS = [
 _SEP = "\x1f"
 
 
-def _kab(rows: pl.DataFrame) -> pl.Expr:
+def row_kabupaten(rows: pl.DataFrame) -> pl.Expr:
+    """A village row's kabupaten: its ``kode_kab``, else the first four digits of its ``kode_desa``."""
     kab = pl.col("kode_kab").cast(pl.Utf8) if "kode_kab" in rows.columns else pl.lit(None, pl.Utf8)
     desa = pl.col("kode_desa").cast(pl.Utf8).str.slice(0, 4) if "kode_desa" in rows.columns else pl.lit(None, pl.Utf8)
     return pl.coalesce(kab, desa)
@@ -57,7 +58,7 @@ def cross_district_duplicates(
     """Pairs of village rows of two kabupaten that are probably one person (:data:`COLUMNS`)."""
     texts = catalog(lang)
     base = rows.filter(pl.col("status") != "rejected") if "status" in rows.columns else rows
-    base = base.with_columns(_kab(base).alias("_kab"), _key().alias("_key")).filter(pl.col("_kab").is_not_null())
+    base = base.with_columns(row_kabupaten(base).alias("_kab"), _key().alias("_key")).filter(pl.col("_kab").is_not_null())
     keyed = base.select("_key", "_kab", *KEYS)
 
     linked = (links.filter(pl.col("outcome").is_in(["matched", "duplicate"]) & pl.col("person_id").is_not_null())

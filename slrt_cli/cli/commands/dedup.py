@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from slrt_cli.cli import options as o
+from slrt_cli.cli.commands.run import engine_flags
 from slrt_cli.cli.output import Common, handle_errors, number
 from slrt_cli.errors import EXIT_OK
 from slrt_cli.i18n import t
@@ -38,7 +39,7 @@ def dedup_command(
 ) -> None:
     common = flags.common()
     _dedup(register=register, out=out, overwrite=overwrite, common=common,
-           engine={"engine": engine, "spark_master": spark_master, "spark_conf": spark_conf or []})
+           engine=engine_flags(engine, spark_master, spark_conf))
 
 
 @handle_errors

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from slrt_cli.cli import options as o
+from slrt_cli.cli.commands.run import engine_flags
 from slrt_cli.cli.output import Common, handle_errors, number
 from slrt_cli.errors import EXIT_OK
 from slrt_cli.i18n import t
@@ -49,7 +49,7 @@ def nasional_command(
 ) -> None:
     common = flags.common()
     _nasional(batch=batch, register=register, out=out, overwrite=overwrite, full_ids=full_nik, coverage=coverage,
-              engine={"engine": engine, "spark_master": spark_master, "spark_conf": spark_conf or []}, common=common)
+              engine=engine_flags(engine, spark_master, spark_conf), common=common)
 
 
 @handle_errors

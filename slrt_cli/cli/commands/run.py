@@ -107,7 +107,12 @@ def match_command(
     common = flags.common()
     _match(rows=rows, register=register, out=out, overwrite=overwrite, full_ids=full_nik,
            coverage=coverage, workers=workers, fail_on=fail_on, common=common,
-           engine={"engine": engine, "spark_master": spark_master, "spark_conf": spark_conf or []})
+           engine=engine_flags(engine, spark_master, spark_conf))
+
+
+def engine_flags(engine: str, spark_master: str, spark_conf: list[str] | None) -> dict:
+    """The engine flags of a command, as :func:`engine_from` reads them."""
+    return {"engine": engine, "spark_master": spark_master, "spark_conf": spark_conf or []}
 
 
 def engine_from(settings: dict):
