@@ -18,8 +18,8 @@ PACKAGE = REPO / "slrt_cli"
 
 #: unit (a top-level module or sub-package of slrt_cli) -> layer
 LAYERS: dict[str, int] = {
-    # L0: plain types, messages, masking
-    "errors": 0, "model": 0, "i18n": 0, "privacy": 0,
+    # L0: plain types, messages, masking, the garbage collector paused (collector)
+    "errors": 0, "model": 0, "i18n": 0, "privacy": 0, "collector": 0,
     # L1: settings, schemas and reference data, and the file-system primitives every writer uses.
     # Not in STYLE.md's list: lock and atomic (the output lock, atomic files and folders: state.py,
     # template.py, uploads.py write through them); normalise_values (pure scalar rules, no I/O:

@@ -30,6 +30,7 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
+from slrt_cli.collector import collector_paused
 from slrt_cli.i18n import t
 from slrt_cli.report.labels import format_number, num_format
 from slrt_cli.report.month import (
@@ -117,7 +118,8 @@ def write_workbook(
         >>> r = run(["sample_data/desa"], ["sample_data/register/dtks.parquet"])  # doctest: +SKIP
         >>> write_workbook("laporan.xlsx", r)                                      # doctest: +SKIP
     """
-    build_workbook(path, result, lang=lang, full_ids=full_ids, period=period, run_date=run_date).close()
+    with collector_paused():  # a cell is a tuple, some 400,000 of them in a large month
+        build_workbook(path, result, lang=lang, full_ids=full_ids, period=period, run_date=run_date).close()
 
 
 def build_workbook(

@@ -19,11 +19,8 @@ back and the village can correct it in place:
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -31,6 +28,7 @@ import polars as pl
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
+from slrt_cli.collector import collector_paused
 from slrt_cli.i18n import issue_messages, t
 from slrt_cli.report.labels import num_format
 from slrt_cli.model import (
@@ -323,25 +321,8 @@ def write_prepared(files: list[FixFile]) -> None:
     """Write prepared fix-files (pure Python: xlsxwriter); a worker process may (:mod:`slrt_cli.executor`)."""
     for f in files:
         f.target.parent.mkdir(parents=True, exist_ok=True)
-        with _no_gc():
+        with collector_paused():
             _write_one(f)
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Python's cycle collector paused while a workbook is written.
-
-    xlsxwriter keeps a tuple per cell and builds lists per cell and per comment as it writes the
-    XML: a fix-file's some 5,000 cells and 400 comments set off collection after collection, each
-    going through every object alive (in ``slrt run``, the month's prepared rows): some 40 % of
-    the CPU time of writing the fix-files. The workbook's objects are freed as usual afterwards."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _write_one(f: FixFile) -> None:

@@ -33,6 +33,7 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
+from slrt_cli.collector import collector_paused
 from slrt_cli.i18n import LANGUAGES, catalog, t
 from slrt_cli.privacy import mask_pair
 from slrt_cli.report.labels import format_date, format_number, num_format
@@ -133,7 +134,8 @@ def _mask(a: str | None, b: str | None) -> tuple[str | None, str | None]:
 
 def write_review(path: Path, pairs: pl.DataFrame, *, lang: str = "id") -> None:
     """Write review.xlsx (always written, with the titles only when nothing needs review)."""
-    build_review(path, pairs, lang=lang).close()
+    with collector_paused():
+        build_review(path, pairs, lang=lang).close()
 
 
 # ---- the values shown ----
