@@ -118,8 +118,9 @@ def counts_per_desa(rec: Reconciliation) -> dict[str, dict[str, int]]:
 
 def _write_run_tables(
     result: RunReport, stage: Path, schema: Schema, lang: str, settings: dict | None, split_desa: bool,
-    fixes: list[str], pool: Pool | None = None, meanwhile: Callable[[], Any] | None = None,
+    fixes: list[str], pool: Pool | None = None, meanwhile: Callable[[], Any] | None = None, shown: bool = False,
 ) -> list[str]:
+    """``shown``: ``result.register`` is already :func:`shown_register`'s (``slrt run`` let go of the rest)."""
     from slrt_cli.reconcile import explain_changes
     from slrt_cli.report.excel import write_workbook
     from slrt_cli.report.review import review_pairs, write_review
@@ -130,7 +131,8 @@ def _write_run_tables(
     # the two workbooks are written by the workers (if any) while this process writes the rest;
     # laporan.xlsx first: it takes longest
     books = [pool.submit(write_workbook, stage / "laporan.xlsx", _workbook_inputs(result), lang=lang)]
-    result = dataclasses.replace(result, register=shown_register(result, shown_columns(schema)))
+    if not shown:
+        result = dataclasses.replace(result, register=shown_register(result, shown_columns(schema)))
     if result.register is not None:
         pairs = review_pairs(result.reconciliation.reconciliation, result.rows, result.register,
                              full_ids=result.full_ids)

@@ -34,7 +34,9 @@ class RunReport:
     period: str = ""
     #: the SLRT desk's section of the month's report (``slrt report --layanan``): label, value rows
     desk: pl.DataFrame | None = None
-    register: pl.DataFrame | None = None  # the normalised register (for review.xlsx and the reports)
+    #: the normalised register (for review.xlsx and the reports); after a run that wrote an output
+    #: folder, only the rows and columns the outputs show (:func:`slrt_cli.outputs.shown_register`)
+    register: pl.DataFrame | None = None
     full_ids: bool = False
     register_files: list[dict] = field(default_factory=list)  # the register files read: name, rows, SHA-256
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
 import shutil
 import tempfile
@@ -340,11 +339,18 @@ def _code_text(c: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return c.cast(pl.Utf8)
 
 
-def csv_bytes(frame: pl.DataFrame, layout: Layout) -> bytes:
-    """The file as written: the layout's delimiter, BOM and line ending."""
-    buf = io.BytesIO()
-    frame.write_csv(buf, separator=layout.delimiter, include_bom=layout.bom, line_terminator=layout.line_terminator)
-    return buf.getvalue()
+def write_csv(frame: pl.DataFrame, layout: Layout, target: Path) -> str:
+    """Write the file in the layout's delimiter, BOM and line ending; its SHA-256 (hex).
+
+    Straight to the file, then read back in blocks for the hash: with ``--coverage desa`` the
+    nonaktif file of a month can hold every register person of the covered desa (90 MB for
+    420,000 persons), which as bytes in memory, and their copy, would cost twice that."""
+    frame.write_csv(target, separator=layout.delimiter, include_bom=layout.bom, line_terminator=layout.line_terminator)
+    digest = hashlib.sha256()
+    with target.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------- writing
@@ -404,13 +410,12 @@ def write_uploads(
             for kind in KINDS:
                 layout = layouts[kind]
                 part = frames[kind].filter(pl.all_horizontal(pl.col(k) == v for k, v in zip(keys, group, strict=True)))
-                data = csv_bytes(format_frame(part, layout, schema), layout)
                 rel = "/".join([*group, layout.file_name])
                 target = stage / rel
                 target.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-                target.write_bytes(data)  # full NIK/No KK: owner only once swapped in (replace_folder)
-                entry = {"path": rel, "rows": part.height, "sha256": hashlib.sha256(data).hexdigest(),
-                         "kind": kind, "kabupaten": group[0]}
+                # full NIK/No KK: owner only once swapped in (replace_folder)
+                digest = write_csv(format_frame(part, layout, schema), layout, target)
+                entry = {"path": rel, "rows": part.height, "sha256": digest, "kind": kind, "kabupaten": group[0]}
                 if split_desa:
                     entry["desa"] = group[1]
                 files.append(entry)

@@ -56,3 +56,27 @@ def test_the_outputs_name_every_register_column_they_read():
     layouts = load_layouts()
     assert set(FIELDS) <= named and {"person_id", "household_id", "tanggal_lahir", "person_id_derived"} <= named
     assert {s for col in layouts["nonaktif"].columns for s in col.sources} - {"status_verivali", "alasan"} <= named
+
+
+def test_a_run_with_an_output_folder_lets_go_of_the_rest_of_the_register(tmp_path):
+    """Once matched, the outputs read only the register rows they show: the run keeps only those
+    (with --coverage desa on 1M persons the whole register alongside the outputs' own copies put
+    the run over 2 GiB). Without an output folder an analyst gets the whole register back."""
+    from slrt_cli import run
+    from slrt_cli.outputs import shown_columns
+    from slrt_cli.schemas import load_schema
+
+    desa, register = ["sample_data/desa"], ["sample_data/register/dtks.parquet"]
+    whole = run(desa, register)
+    written = run(desa, register, tmp_path / "hasil")
+    assert whole.register.height == whole.register_rows
+    assert written.register_rows == whole.register_rows
+    assert 0 < written.register.height < whole.register.height
+    assert set(written.register.columns) <= shown_columns(load_schema()) | {"person_id"}
+    rec = written.reconciliation
+    shown = set(pl.concat([rec.reconciliation["person_id"], rec.not_found["person_id"], rec.changes["person_id"]])
+                .drop_nulls().to_list())
+    derived = written.register.filter(pl.col("person_id_derived").fill_null(False)) if "person_id_derived" in \
+        written.register.columns else written.register.clear()
+    assert set(written.register["person_id"].to_list()) - set(derived["person_id"].to_list()) <= shown
+    assert shown <= set(written.register["person_id"].to_list())
