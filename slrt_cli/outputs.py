@@ -18,7 +18,7 @@ from slrt_cli import export
 from slrt_cli.atomic import staged_dir
 from slrt_cli.executor import Batch, Pool
 from slrt_cli.model import ValidationReport
-from slrt_cli.report.fixfiles import prepare_fix_files, write_prepared
+from slrt_cli.report.fixfiles import fix_file_jobs, write_prepared
 from slrt_cli.schemas import Schema
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def write_validation_outputs(
     while this process writes the data files, then this process takes the fix-files left.
     """
     with staged_dir(out, overwrite) as stage, _stopping(pool) as pool:
-        prepared = prepare_fix_files(report, stage, schema, lang)
+        prepared = fix_file_jobs(report, stage, schema, lang)
 
         def data_files() -> None:
             export.write_rows(report, schema, stage / "rows.parquet")
@@ -70,12 +70,12 @@ def write_village_files(report: ValidationReport, stage: Path, schema: Schema, l
                         pool: Pool | None = None) -> Batch:
     """issues.csv, issues.parquet (read again by `slrt report`) and the fix-files of a validation.
 
-    The fix-files are prepared here and handed to ``pool``'s workers, one file at a time, while
-    `slrt run` matches; ``.finish()`` then writes here the ones no worker has started (without
+    What each fix-file holds is worked out here (:func:`~slrt_cli.report.fixfiles.fix_file_jobs`);
+    ``pool``'s workers turn it into rows and write it, one file at a time, while `slrt run` matches; ``.finish()`` then writes here the ones no worker has started (without
     workers, all of them) and raises a worker's error.
     """
     pool = pool or Pool()
-    prepared = prepare_fix_files(report, stage, schema, lang)
+    prepared = fix_file_jobs(report, stage, schema, lang)
     batch = pool.begin(write_prepared, [([f], f.target.name) for f in prepared])
     export.write_issues(report, stage / "issues.csv", lang, schema)
     report.issue_table.write_parquet(stage / "issues.parquet")

@@ -18,6 +18,7 @@ back and the village can correct it in place:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections import Counter
@@ -163,8 +164,31 @@ def write_fix_files(report: ValidationReport, stage: Path, schema: Schema, lang:
     write_prepared(prepare_fix_files(report, stage, schema, lang))
 
 
+@dataclass
+class FixFileJob:
+    """One fix-file's inputs, as polars frames: :meth:`prepared` turns them into its :class:`FixFile`
+    where the file is written (a worker: the rows of a month's 200 fix-files as Python values are
+    some 2 s of work and 100 MB that the matching process need not hold)."""
+
+    target: Path
+    file: FileResult  # its sheets (the rows as read), without its issues
+    layout: _Layout
+    bad: pl.DataFrame  # the file's flagged and rejected rows: sheet, row, status, reasons
+    marks: pl.DataFrame | None  # its faulty cells
+    ids: set[str]
+    lang: str
+
+    def prepared(self) -> FixFile:
+        return _prepare_one(self.target, self.file, self.layout, self.bad, self.marks, self.ids, self.lang)
+
+
 def prepare_fix_files(report: ValidationReport, stage: Path, schema: Schema, lang: str = "id") -> list[FixFile]:
-    """Everything the fix-files hold, as plain Python values (the polars work happens here)."""
+    """Everything the fix-files hold, as plain Python values."""
+    return [job.prepared() for job in fix_file_jobs(report, stage, schema, lang)]
+
+
+def fix_file_jobs(report: ValidationReport, stage: Path, schema: Schema, lang: str = "id") -> list[FixFileJob]:
+    """The fix-files to write, in input order, with what each holds (the month's polars work happens here)."""
     bad = report.table.filter(pl.col("status").is_in([FLAGGED, REJECTED])).select(
         pl.col("source_file").alias("file"), pl.col("source_sheet").alias("sheet"),
         pl.col("source_row").alias("row"), "status",
@@ -183,8 +207,8 @@ def prepare_fix_files(report: ValidationReport, stage: Path, schema: Schema, lan
     for f in report.files:
         rows = by_file.get((f.file,))
         if rows is not None:
-            out.append(_prepare_one(stage / targets[f.file], f, layouts[f.file], rows, marks_by_file.get((f.file,)),
-                                    ids, lang))
+            out.append(FixFileJob(stage / targets[f.file], dataclasses.replace(f, issues=[]), layouts[f.file], rows,
+                                  marks_by_file.get((f.file,)), ids, lang))
     return out
 
 
@@ -317,9 +341,12 @@ def _prepare_one(target: Path, f: FileResult, lay: _Layout, bad: pl.DataFrame, m
     )
 
 
-def write_prepared(files: list[FixFile]) -> None:
-    """Write prepared fix-files (pure Python: xlsxwriter); a worker process may (:mod:`slrt_cli.executor`)."""
+def write_prepared(files: list[FixFile | FixFileJob]) -> None:
+    """Write fix-files (xlsxwriter), each prepared first if it is a job; a worker process may
+    (:mod:`slrt_cli.executor`)."""
     for f in files:
+        if isinstance(f, FixFileJob):
+            f = f.prepared()
         f.target.parent.mkdir(parents=True, exist_ok=True)
         with collector_paused():
             _write_one(f)
