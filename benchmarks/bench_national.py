@@ -3,6 +3,8 @@
     python benchmarks/bench_national.py [--kabupaten 40] [--persons 250000] [--rows 25000] [--regenerate]
     python benchmarks/bench_national.py --only district      # the 1M-person, 100k-row month alone
     python benchmarks/bench_national.py --only dedup         # slrt dedup on the national register
+    python benchmarks/bench_national.py --only national --engines local --kabupaten 80 --rows 12500 \
+        --data benchmarks/_data/national20                    # a 20M-person register on one machine
 
 Data (synthetic people only, ``benchmarks/_data/national/``, git-ignored; about 4 minutes):
 
@@ -60,21 +62,21 @@ def kabupaten(n: int) -> list[str]:
     return sorted(out[:n])
 
 
-def generate(kabs: int, persons: int, rows: int, regenerate: bool) -> Path:
+def generate(kabs: int, persons: int, rows: int, regenerate: bool, data: Path = DATA) -> Path:
     spec = {"kabupaten": kabs, "persons": persons, "rows": rows}
-    stamp = DATA / "spec.json"
+    stamp = data / "spec.json"
     if not regenerate and stamp.is_file() and json.loads(stamp.read_text()) == spec:
-        return DATA
+        return data
     from slrt_synth.linkage import link_data
 
-    shutil.rmtree(DATA, ignore_errors=True)
-    DATA.mkdir(parents=True)
+    shutil.rmtree(data, ignore_errors=True)
+    data.mkdir(parents=True)
     t = time.perf_counter()
     previous = None
     rng = random.Random(11)
     for i, kab in enumerate(kabupaten(kabs)):
         d = link_data(persons, rows, seed=100 + i, kab=kab, jobs=2)
-        folder = DATA / "dtsen" / f"kode_prov={kab[:2]}" / f"kode_kab={kab}"
+        folder = data / "dtsen" / f"kode_prov={kab[:2]}" / f"kode_kab={kab}"
         folder.mkdir(parents=True)
         d.register.write_parquet(folder / "part-0.parquet")
         batch = d.batch
@@ -87,17 +89,31 @@ def generate(kabs: int, persons: int, rows: int, regenerate: bool) -> Path:
                 "nik", pl.lit(None, pl.Utf8).alias("no_kk"), "nama", "tanggal_lahir", "jenis_kelamin",
                 "nama_ibu_kandung", pl.lit(desa[0]).alias("kode_desa"), pl.lit("PINDAH").alias("status_verivali"))
             batch = pl.concat([batch, extra], how="diagonal_relaxed")
-        (DATA / "hasil" / kab).mkdir(parents=True)
-        batch.write_parquet(DATA / "hasil" / kab / "rows.parquet")
+        (data / "hasil" / kab).mkdir(parents=True)
+        batch.write_parquet(data / "hasil" / kab / "rows.parquet")
         previous = d.register.select("nik", "nama", "tanggal_lahir", "jenis_kelamin", "nama_ibu_kandung")
         print(f"  {kab}: {d.register.height:,} persons, {batch.height:,} rows ({time.perf_counter() - t:.0f} s)",
               flush=True)
     stamp.write_text(json.dumps(spec))
-    return DATA
+    return data
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants (Linux /proc)."""
+def _kind(pid: int, root: int) -> str:
+    """Which part of a run a process is: the slrt process itself, Spark's JVM, a Python worker."""
+    if pid == root:
+        return "driver"
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmd = f.read().replace(b"\0", b" ")
+    except OSError:
+        return "other"
+    if b"java" in cmd.split(b" ", 1)[0]:
+        return "jvm"
+    return "python_workers" if b"pyspark" in cmd else "other"
+
+
+def _tree_rss(pid: int) -> dict[str, int]:
+    """Resident bytes of ``pid`` and all its descendants (Linux /proc), summed by :func:`_kind`."""
     parents: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -107,30 +123,38 @@ def _tree_rss(pid: int) -> int:
                 parents.setdefault(ppid, []).append(int(entry))
             except (OSError, ValueError, IndexError):
                 continue
-    total, todo = 0, [pid]
+    total: dict[str, int] = {}
+    todo = [pid]
     while todo:
         p = todo.pop()
         todo += parents.get(p, [])
         try:
             with open(f"/proc/{p}/statm") as f:
-                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+                rss = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         except (OSError, ValueError):
             continue
+        kind = _kind(p, pid)
+        total[kind] = total.get(kind, 0) + rss
     return total
 
 
 def timed(cmd: list[str], log: Path) -> dict:
-    """Wall seconds and peak summed RSS (GiB) of a command and its children."""
+    """Wall seconds and peak summed RSS (GiB) of a command and its children, with the parts of that
+    peak (the slrt process, Spark's JVM, its Python workers) and the peak of each part alone."""
     t = time.perf_counter()
     with open(log, "w") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-        peak = 0
+        peak, at_peak, part_peaks = 0, {}, {}
         done = threading.Event()
 
         def sample() -> None:
-            nonlocal peak
+            nonlocal peak, at_peak
             while not done.is_set():
-                peak = max(peak, _tree_rss(proc.pid))
+                parts = _tree_rss(proc.pid)
+                for k, v in parts.items():
+                    part_peaks[k] = max(part_peaks.get(k, 0), v)
+                if sum(parts.values()) > peak:
+                    peak, at_peak = sum(parts.values()), parts
                 time.sleep(0.2)
 
         thread = threading.Thread(target=sample, daemon=True)
@@ -141,7 +165,9 @@ def timed(cmd: list[str], log: Path) -> dict:
     wall = time.perf_counter() - t
     if code not in (0, 1):
         sys.exit(f"failed ({code}): {' '.join(cmd)}\n{log.read_text()[-3000:]}")
-    return {"wall_s": round(wall, 1), "peak_gib": round(peak / 2**30, 2)}
+    gib = lambda parts: {k: round(v / 2**30, 2) for k, v in sorted(parts.items())}  # noqa: E731
+    return {"wall_s": round(wall, 1), "peak_gib": round(peak / 2**30, 2), "at_peak": gib(at_peak),
+            "part_peaks": gib(part_peaks)}
 
 
 def same_outputs(a: Path, b: Path) -> tuple[int, list[str]]:
@@ -169,7 +195,8 @@ def national(data: Path, tmp: Path, engines: tuple[str, ...] = ("local", "spark"
         results[name] = timed([*base, str(tmp / f"{name}.log"), "--out", str(out), *extra], tmp / f"{name}.err")
         summary = json.loads((out / "summary.json").read_text())
         print(f"{name:6s}: wall {results[name]['wall_s']:.0f} s, peak {results[name]['peak_gib']:.2f} GiB (all "
-              f"processes); seconds {summary['seconds']}; {summary['counts']}", flush=True)
+              f"processes; at the peak {results[name]['at_peak']}, each part's own peak "
+              f"{results[name]['part_peaks']}); seconds {summary['seconds']}; {summary['counts']}", flush=True)
     if (tmp / "local").is_dir() and (tmp / "spark").is_dir():
         n, differ = same_outputs(tmp / "local", tmp / "spark")
         print(f"outputs: {n} CSV files, {'identical' if not differ else 'DIFFERENT: ' + ', '.join(differ[:10])}")
@@ -213,6 +240,9 @@ def main() -> None:
     ap.add_argument("--persons", type=int, default=250_000)
     ap.add_argument("--rows", type=int, default=25_000)
     ap.add_argument("--regenerate", action="store_true")
+    ap.add_argument("--data", type=Path, default=DATA,
+                    help="where the national data are kept (another folder for another size: --kabupaten 80 "
+                         "--rows 12500 --data benchmarks/_data/national20 is 20M persons, 1M rows)")
     ap.add_argument("--only", choices=("national", "district", "dedup"))
     ap.add_argument("--keep", type=Path, help="keep the outputs in this folder")
     ap.add_argument("--engines", default="local,spark", help="national slice: the engines to run (local,spark)")
@@ -221,7 +251,7 @@ def main() -> None:
         tmp = args.keep or Path(t)
         tmp.mkdir(parents=True, exist_ok=True)
         if args.only in (None, "national", "dedup"):
-            data = generate(args.kabupaten, args.persons, args.rows, args.regenerate)
+            data = generate(args.kabupaten, args.persons, args.rows, args.regenerate, args.data)
         if args.only in (None, "national"):
             national(data, tmp, tuple(args.engines.split(",")))
         if args.only in (None, "district"):

@@ -147,3 +147,49 @@ def test_scoring_goes_to_the_executors_of_a_cluster_only(spark, month):
     mapper = engine_spark.scoring_mapper(Cluster())
     assert_frame_equal(match(month.batch, month.register, SETTINGS),
                        match(month.batch, month.register, SETTINGS, mapper=mapper))
+
+
+STUCK = '''
+import pathlib, sys, time
+from slrt_cli.engines.spark import session
+
+marker = pathlib.Path(sys.argv[1])
+
+def stuck_once(batches):
+    if not marker.exists():  # the first try hangs, as PySpark's Arrow exchange sometimes does
+        marker.write_text("stuck")
+        time.sleep(150)
+    yield from batches
+
+spark = session("local[1]", {"spark.python.worker.idleTimeoutSeconds": "3", "spark.sql.shuffle.partitions": "1"})
+spark.sparkContext.setLogLevel("OFF")
+print(sorted(r.id for r in spark.range(5).mapInArrow(stuck_once, "id long").collect()))
+'''
+
+
+def test_a_stuck_python_worker_is_killed_and_its_task_runs_again(spark, tmp_path):
+    """A Python worker that hangs is killed after the idle timeout (DEFAULT_CONF) and, in local mode
+    too (``local[1]`` becomes ``local[1,4]``), its task runs again: the job ends, with every row,
+    instead of waiting for ever. Its own Spark (a subprocess), with a 3 s timeout."""
+    import time
+
+    script = tmp_path / "stuck.py"
+    script.write_text(STUCK, encoding="utf-8")
+    t = time.monotonic()
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path / "marker")], capture_output=True, text=True,
+                          timeout=300, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip().splitlines()[-1] == "[0, 1, 2, 3, 4]"
+    assert (tmp_path / "marker").is_file()  # the first try did hang
+    assert time.monotonic() - t < 120  # not the 150 s the stuck try sleeps
+
+
+def test_local_masters_get_task_retries():
+    from slrt_cli.engines.spark import with_retries
+
+    assert with_retries("local") == "local[1,4]"
+    assert with_retries("local[2]") == "local[2,4]"
+    assert with_retries("local[*]") == "local[*,4]"
+    assert with_retries("local[2,1]") == "local[2,1]"  # the operator's own count of tries
+    assert with_retries("spark://head:7077") == "spark://head:7077"
+    assert with_retries("sc://head") == "sc://head"

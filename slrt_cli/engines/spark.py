@@ -23,6 +23,7 @@ import datetime as dt
 import functools
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator, Mapping
@@ -64,7 +65,31 @@ DEFAULT_CONF = {
     # the slice comes back to the driver whole (its size follows the month, not the register: some
     # 1.2 GiB serialised for a month of 1M rows against 10M persons), past Spark's 1 GiB default
     "spark.driver.maxResultSize": "0",
+    # PySpark 4's Arrow exchange with a Python worker can hang for ever, both sides waiting on the
+    # socket (seen here once on the 10M-person national month, and reported elsewhere): a worker
+    # that neither sends nor takes data for this long is killed, and its task runs again
+    # (:func:`with_retries`). A file is normalised in well under a minute.
+    "spark.python.worker.idleTimeoutSeconds": "600",
+    "spark.python.worker.killOnIdleTimeout": "true",
 }
+
+#: tries of a task in local mode (a cluster retries 4 times by default; local mode once, unless told)
+LOCAL_TASK_TRIES = 4
+
+
+def with_retries(master: str) -> str:
+    """``local``, ``local[N]``, ``local[*]`` -> the same with :data:`LOCAL_TASK_TRIES` tries per task
+    (``local[N,F]``), so that a task whose worker was killed as stuck runs again, as on a cluster.
+    Any other master (one that says its tries, a cluster, Spark Connect) is left as it is.
+
+    Example:
+        >>> with_retries("local[2]"), with_retries("local[*]"), with_retries("spark://h:7077")
+        ('local[2,4]', 'local[*,4]', 'spark://h:7077')
+    """
+    if master == "local":
+        return f"local[1,{LOCAL_TASK_TRIES}]"
+    found = re.fullmatch(r"local\[(\*|\d+)\]", master.strip())
+    return f"local[{found.group(1)},{LOCAL_TASK_TRIES}]" if found else master
 
 
 def require_pyspark() -> None:
@@ -87,7 +112,7 @@ def session(master: str = "local[*]", conf: Mapping[str, Any] | None = None) -> 
     if master.startswith("sc://"):
         builder = SparkSession.builder.remote(master)
     else:
-        builder = SparkSession.builder.master(master).config("spark.pyspark.python", sys.executable)
+        builder = SparkSession.builder.master(with_retries(master)).config("spark.pyspark.python", sys.executable)
     for k, v in conf.items():
         builder = builder.config(k, v)
     spark = builder.appName("slrt").getOrCreate()
