@@ -46,6 +46,7 @@ from slrt_cli.engines.local import (
     wanted,
 )
 from slrt_cli.errors import UsageError
+from slrt_cli.match import features
 from slrt_cli.match import slice as sl
 from slrt_cli.match.settings import MatchSettings
 from slrt_cli.schemas import Schema, load_schema
@@ -158,7 +159,7 @@ def _frame(batch: pa.RecordBatch | pa.Table) -> pl.DataFrame:
 
 
 def _batches(df: pl.DataFrame, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    t = _arrow(df)
+    t = _arrow(df.select([c for c in schema.names if c in df.columns]))
     t = pa.Table.from_arrays([t.column(f.name) if f.name in t.column_names else pa.nulls(t.num_rows, f.type)
                               for f in schema], schema=schema) if t.schema != schema else t
     yield from t.to_batches()
@@ -169,6 +170,22 @@ def _batches(df: pl.DataFrame, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
 _PASS1 = pa.schema([("kind", pa.int32()), ("r", pa.int64()), ("key", pa.int64()), ("n", pa.int64()),
                     ("household_id", pa.string()), ("pid", pa.string())])
 _KIND_WORD, _KIND_DOB, _KIND_SAMPLE_A, _KIND_SAMPLE_B, _KIND_HOUSEHOLD = 0, 1, 3, 4, 5
+#: what pass 2 sends back: the positions of the rows kept (the rows themselves are joined in Spark)
+_POSITIONS = pa.schema([("_r", pa.int64())])
+
+
+def _narrow(canon: DataFrame) -> DataFrame:
+    """The columns the passes' polars code reads (the matcher's input columns, ``_r``), of some 55:
+    only these cross from Spark to Python and back."""
+    return canon.select(*[c for c in features.INPUT_COLUMNS if c in canon.columns], "_r")
+
+
+def _rows_at(canon: DataFrame, positions: DataFrame) -> pl.DataFrame:
+    """The whole rows of ``canon`` at ``positions`` (``_r``), joined in Spark (the positions
+    broadcast: some 6 million for a month of 1 million rows) and brought back to the driver."""
+    from pyspark.sql import functions as F
+
+    return _frame(canon.join(F.broadcast(positions), on="_r", how="left_semi").toArrow())
 
 
 def _prepared(piece: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
@@ -205,7 +222,8 @@ def _pass2(batches: Iterator[pa.RecordBatch], *, rows: pl.Series, households: pl
            person_ids: pl.Series, out_schema: pa.Schema, keys: pl.DataFrame | None = None,
            settings: MatchSettings | None = None, tables=None, candidates_only: bool = False) -> Iterator[pa.RecordBatch]:
     """``mapInArrow``: the rows of each piece the slice keeps: ``rows``, the candidates of ``keys``
-    (the batch's blocking keys), the ``households``, ``desa`` and ``person_ids``."""
+    (the batch's blocking keys), the ``households``, ``desa`` and ``person_ids``; with ``out_schema``
+    :data:`_POSITIONS`, only their positions (``_r``)."""
     for batch in batches:
         piece = _frame(batch).with_columns(pl.col("_r").cast(pl.UInt32))
         if piece.height == 0:
@@ -277,8 +295,9 @@ def _slice(spark: SparkSession, canon: DataFrame, out_schema: pa.Schema, n_regis
     from pyspark.sql import functions as F
 
     t0 = time.perf_counter()
+    narrow = _narrow(canon)
     fn1 = functools.partial(_pass1, settings=settings, n_register=n_register)
-    p1 = canon.mapInArrow(fn1, _spark_schema(_PASS1))
+    p1 = narrow.mapInArrow(fn1, _spark_schema(_PASS1))
     found = _frame(p1.groupBy("kind", "key", "household_id", "r", "pid").agg(F.sum("n").alias("n")).toArrow())
     words = found.filter(pl.col("kind") == _KIND_WORD).select(
         pl.col("key").reinterpret(signed=False).alias("w"), pl.col("n").cast(pl.UInt64))
@@ -295,27 +314,35 @@ def _slice(spark: SparkSession, canon: DataFrame, out_schema: pa.Schema, n_regis
     keys = sl.batch_keys(want.batch, settings, tables)
     del found
     t1 = time.perf_counter()
-    common = dict(rows=picked, households=NO_HOUSEHOLDS, person_ids=want.person_ids, out_schema=out_schema,
-                  keys=keys, settings=settings, tables=tables)
-    fn2 = functools.partial(_pass2, desa=want.desa, **common)
-    kept = _frame(canon.mapInArrow(fn2, _spark_schema(out_schema)).toArrow())
+    common = dict(rows=picked, households=NO_HOUSEHOLDS, person_ids=want.person_ids, keys=keys, settings=settings,
+                  tables=tables)
+    fn2 = functools.partial(_pass2, desa=want.desa, out_schema=_POSITIONS, **common)
+    positions = narrow.mapInArrow(fn2, _spark_schema(_POSITIONS))
     if want.infer_desa:  # a file that names no desa covers the desa of the persons it links
-        cand = _frame(canon.mapInArrow(functools.partial(_pass2, desa=None, candidates_only=True, **common),
-                                       _spark_schema(out_schema)).toArrow())
+        narrow_schema = _arrow_schema(narrow)
+        cand = _frame(narrow.mapInArrow(functools.partial(_pass2, desa=None, candidates_only=True,
+                                                          out_schema=narrow_schema, **common),
+                                        _spark_schema(narrow_schema)).toArrow())
         extra = closure_sets(cand.select(*_closure_columns(cand)), want)
         fn3 = functools.partial(_pass2, rows=pl.Series("_r", [], pl.UInt32), households=NO_HOUSEHOLDS, desa=extra,
-                                person_ids=want.person_ids, out_schema=out_schema)
-        more = _frame(canon.mapInArrow(fn3, _spark_schema(out_schema)).toArrow())
-        kept = pl.concat([kept, more], how="vertical_relaxed").unique("_r", keep="first")
+                                person_ids=want.person_ids, out_schema=_POSITIONS)
+        positions = positions.union(narrow.mapInArrow(fn3, _spark_schema(_POSITIONS))).distinct()
+    kept = _rows_at(canon, positions)
     return kept.sort("_r"), tables, {"pass1": round(t1 - t0, 3), "pass2": round(time.perf_counter() - t1, 3)}
+
+
+def _arrow_schema(frame: DataFrame) -> pa.Schema:
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    return to_arrow_schema(frame.schema)
 
 
 def _fetcher(canon: DataFrame, out_schema: pa.Schema, like: pl.Schema):
     """Pass 3 on Spark: the rows (with ``_r``) of some households."""
     def fetch(households: pl.Series) -> pl.DataFrame:
         fn = functools.partial(_pass2, rows=pl.Series("_r", [], pl.UInt32), households=households, desa=None,
-                               person_ids=pl.Series("person_id", [], pl.Utf8), out_schema=out_schema)
-        got = _frame(canon.mapInArrow(fn, _spark_schema(out_schema)).toArrow())
+                               person_ids=pl.Series("person_id", [], pl.Utf8), out_schema=_POSITIONS)
+        got = _rows_at(canon, _narrow(canon).mapInArrow(fn, _spark_schema(_POSITIONS)))
         return got.select([pl.col(c).cast(t) for c, t in like.items()] + [pl.col("_r").cast(pl.UInt32)])
     return fetch
 
