@@ -21,7 +21,9 @@ sampled every 0.2 s from /proc (Linux):
 1. ``slrt nasional --engine local`` and ``--engine spark --spark-master local[2]``; the outputs of
    the two are compared file by file (CSV bytes);
 2. ``--only district``: ``slrt match`` of a 1M-person, 100k-row month (``benchmarks/_data/run/large``
-   of ``bench_run.py``, else ``_data/outputs/noise4`` of ``bench_outputs.py``) with each engine;
+   of ``bench_run.py``, else ``_data/outputs/noise4`` of ``bench_outputs.py``) with each engine, the
+   register given as its file (read whole by either engine) and as a dataset of 8 files (sliced by
+   each engine: the comparison where Spark does the work);
 3. ``--only dedup``: ``slrt dedup`` on the national register dataset, with each engine.
 
 Targets (issue 11, this machine: 2 cores, 24 GiB): the national slice completes on both engines,
@@ -203,8 +205,8 @@ def national(data: Path, tmp: Path, engines: tuple[str, ...] = ("local", "spark"
 
 
 def district(tmp: Path) -> None:
-    data = next((d for d in (ROOT / "_data" / "run" / "large", ROOT / "_data" / "outputs" / "noise4")
-                 if (d / "register").is_dir()), None)
+    data = next((d for d in (ROOT / "_data" / "run" / "large", ROOT / "_data" / "outputs" / "noise4",
+                             ROOT / "_data" / "outputs" / "noise6") if (d / "register").is_dir()), None)
     rows = tmp / "large_rows"
     if data is None:
         print("\n== district month: run `python benchmarks/bench_run.py --sizes large` (or bench_outputs.py) first: "
@@ -212,15 +214,31 @@ def district(tmp: Path) -> None:
         return
     if not (rows / "rows.parquet").is_file():
         subprocess.run([slrt(), "validate", str(data / "desa"), "--out", str(rows), "-q", "--overwrite"], check=False)
+    # the same register as a dataset (8 files of one kabupaten), which each engine reads piece by piece
+    dataset = tmp / "large_dtsen"
+    if not dataset.is_dir():
+        reg = pl.read_parquet(data / "register" / "*.parquet")
+        kab = reg["kode_kab"].drop_nulls()[0]
+        folder = dataset / f"kode_prov={kab[:2]}" / f"kode_kab={kab}"
+        folder.mkdir(parents=True)
+        step = -(-reg.height // 8)
+        for i in range(8):
+            reg.slice(i * step, step).write_parquet(folder / f"part-{i}.parquet")
     print("\n== district month: 1,000,000 register persons x 100,000 rows (slrt match)")
     out = {}
-    for name, extra in (("local", []), ("spark", SPARK)):
-        out[name] = timed([slrt(), "match", str(rows / "rows.parquet"), "--register", str(data / "register"),
-                           "--out", str(tmp / f"m_{name}"), "--overwrite", *extra], tmp / f"m_{name}.err")
-        print(f"{name:6s}: wall {out[name]['wall_s']:.1f} s, peak {out[name]['peak_gib']:.2f} GiB", flush=True)
-    n, differ = same_outputs(tmp / "m_local", tmp / "m_spark")
-    print(f"spark / local: {out['spark']['wall_s'] / out['local']['wall_s']:.2f}x (target <= 3x); outputs: {n} CSV "
-          f"files, {'identical' if not differ else 'DIFFERENT: ' + ', '.join(differ)}")
+    runs = (("local", "file", []), ("spark", "file", SPARK), ("local", "dataset", []), ("spark", "dataset", SPARK))
+    for name, form, extra in runs:
+        register = data / "register" if form == "file" else dataset
+        key = f"{name}_{form}"
+        out[key] = timed([slrt(), "match", str(rows / "rows.parquet"), "--register", str(register),
+                          "--out", str(tmp / f"m_{key}"), "--overwrite", *extra], tmp / f"m_{key}.err")
+        print(f"{name:6s} {form:8s}: wall {out[key]['wall_s']:.1f} s, peak {out[key]['peak_gib']:.2f} GiB "
+              f"{out[key]['at_peak']}", flush=True)
+    for form in ("file", "dataset"):
+        n, differ = same_outputs(tmp / f"m_local_{form}", tmp / f"m_spark_{form}")
+        ratio = out[f"spark_{form}"]["wall_s"] / out[f"local_{form}"]["wall_s"]
+        print(f"{form}: spark / local {ratio:.2f}x (target <= 3x); outputs: {n} CSV files, "
+              f"{'identical' if not differ else 'DIFFERENT: ' + ', '.join(differ)}")
 
 
 def dedup(data: Path, tmp: Path) -> None:
