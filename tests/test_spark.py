@@ -6,6 +6,7 @@ for the whole test run (conftest ``spark``). Synthetic people only."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -88,6 +89,9 @@ def test_slrt_run_with_engine_spark_writes_what_the_local_engine_writes(tmp_path
     for name in ("reconciliation.csv", "not_found.csv", "households.csv", "changes.csv", "issues.csv"):
         assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "spark" / name).read_bytes(), name
     assert "FutureWarning" not in done.stderr
+    # Spark's start-up warnings are not the operator's business (slrt_cli/engines/log4j2.properties)
+    # (the JVM's own "WARNING: Using incubator modules" line stays)
+    assert not re.search(r"\bWARN\b|log4j profile|default log level", done.stderr), done.stderr[-2000:]
 
 
 def test_slrt_nasional_on_spark_writes_what_the_local_engine_writes(spark, month, dataset, tmp_path):

@@ -27,6 +27,7 @@ import re
 import sys
 import time
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -77,6 +78,9 @@ DEFAULT_CONF = {
     "spark.python.worker.killOnIdleTimeout": "true",
 }
 
+#: the log configuration of the driver's JVM that slrt starts (errors only)
+LOG4J = Path(__file__).with_name("log4j2.properties")
+
 #: tries of a task in local mode (a cluster retries 4 times by default; local mode once, unless told)
 LOCAL_TASK_TRIES = 4
 
@@ -111,7 +115,9 @@ def session(master: str = "local[*]", conf: Mapping[str, Any] | None = None) -> 
     _quiet_pyspark()
     from pyspark.sql import SparkSession
 
-    conf = {**DEFAULT_CONF, **{str(k): str(v) for k, v in (conf or {}).items()}}
+    quiet = {} if master.startswith("sc://") else {  # the driver's JVM: errors only on the console
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={LOG4J.as_uri()}"}
+    conf = {**DEFAULT_CONF, **quiet, **{str(k): str(v) for k, v in (conf or {}).items()}}
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # executors run this Python, with polars
     if master.startswith("sc://"):
         builder = SparkSession.builder.remote(master)
