@@ -71,8 +71,9 @@ def write_village_files(report: ValidationReport, stage: Path, schema: Schema, l
     """issues.csv, issues.parquet (read again by `slrt report`) and the fix-files of a validation.
 
     What each fix-file holds is worked out here (:func:`~slrt_cli.report.fixfiles.fix_file_jobs`);
-    ``pool``'s workers turn it into rows and write it, one file at a time, while `slrt run` matches; ``.finish()`` then writes here the ones no worker has started (without
-    workers, all of them) and raises a worker's error.
+    ``pool``'s workers turn it into rows and write it, one file at a time, while `slrt run`
+    matches; ``.finish()`` then writes here the ones no worker has started (without workers, all
+    of them) and raises a worker's error.
     """
     pool = pool or Pool()
     prepared = fix_file_jobs(report, stage, schema, lang)
@@ -90,13 +91,13 @@ def write_run_outputs(
     run without a validation (``slrt match``), as a whole. (``slrt run`` writes its outputs while
     it matches: see :func:`run`.)"""
     with staged_dir(out, overwrite) as stage:
-        return _write_run_tables(result, stage, schema, lang, settings, split_desa, [])
+        return _write_run_tables(with_shown_register(result, schema), stage, schema, lang, settings, split_desa, [])
 
 
 def write_run_into(result: RunReport, stage: Path, schema: Schema, *, lang: str = "id",
                    settings: dict | None = None) -> list[str]:
     """:func:`write_run_outputs` into a folder already being staged (a kabupaten of `slrt nasional`)."""
-    return _write_run_tables(result, stage, schema, lang, settings, False, [])
+    return _write_run_tables(with_shown_register(result, schema), stage, schema, lang, settings, False, [])
 
 
 def counts_per_desa(rec: Reconciliation) -> dict[str, dict[str, int]]:
@@ -118,9 +119,9 @@ def counts_per_desa(rec: Reconciliation) -> dict[str, dict[str, int]]:
 
 def _write_run_tables(
     result: RunReport, stage: Path, schema: Schema, lang: str, settings: dict | None, split_desa: bool,
-    fixes: list[str], pool: Pool | None = None, meanwhile: Callable[[], Any] | None = None, shown: bool = False,
+    fixes: list[str], pool: Pool | None = None, meanwhile: Callable[[], Any] | None = None,
 ) -> list[str]:
-    """``shown``: ``result.register`` is already :func:`shown_register`'s (``slrt run`` let go of the rest)."""
+    """``result.register``: the rows the outputs show (:func:`with_shown_register`)."""
     from slrt_cli.reconcile import explain_changes
     from slrt_cli.report.excel import write_workbook
     from slrt_cli.report.review import review_pairs, write_review
@@ -131,8 +132,6 @@ def _write_run_tables(
     # the two workbooks are written by the workers (if any) while this process writes the rest;
     # laporan.xlsx first: it takes longest
     books = [pool.submit(write_workbook, stage / "laporan.xlsx", _workbook_inputs(result), lang=lang)]
-    if not shown:
-        result = dataclasses.replace(result, register=shown_register(result, shown_columns(schema)))
     if result.register is not None:
         pairs = review_pairs(result.reconciliation.reconciliation, result.rows, result.register,
                              full_ids=result.full_ids)
@@ -153,6 +152,11 @@ def shown_columns(schema: Schema | None = None) -> set[str]:
     from slrt_cli.uploads import register_columns
 
     return {"person_id", "household_id", "tanggal_lahir", "person_id_derived", *FIELDS, *register_columns(schema=schema)}
+
+
+def with_shown_register(result: RunReport, schema: Schema | None = None) -> RunReport:
+    """``result`` with only the register rows and columns the outputs show (:func:`shown_register`)."""
+    return dataclasses.replace(result, register=shown_register(result, shown_columns(schema)))
 
 
 def shown_register(result: RunReport, columns: Collection[str] | None = None) -> pl.DataFrame | None:

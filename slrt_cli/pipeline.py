@@ -47,8 +47,7 @@ from slrt_cli.runs import RunReport
 from slrt_cli.outputs import (
     _stopping,
     _write_run_tables,
-    shown_columns,
-    shown_register,
+    with_shown_register,
     write_run_outputs,
     write_validation_outputs,
     write_village_files,
@@ -495,14 +494,14 @@ def _run_with(pool, inputs, register, out, *, lang, overwrite, today, progress, 
             result = linked()
             # the outputs read only the register rows they show: the rest is let go before they are
             # written (with --coverage desa, the whole register beside the outputs' copies went past 2 GiB)
-            result.register = shown_register(result, shown_columns(schema))
+            result = with_shown_register(result, schema)
             source = reg = cut = None  # noqa: F841 -- the closure's references too
             run_settings = {"coverage": coverage, "full_nik": full_ids, "period": period,
                             "split_desa": split_desa, "workers": workers}
             # then this process writes the fix-files no worker has started while the workers write the
             # workbooks; a worker's error is raised here: the run is not published
             result.outputs = _write_run_tables(result, stage, schema, lang, run_settings, split_desa, fixes, pool,
-                                               meanwhile=village.finish, shown=True)
+                                               meanwhile=village.finish)
         end = time.perf_counter()  # the outputs are in place
         log.info("seconds read=%.2f match=%.2f outputs=%.2f total=%.2f", clock["read"] - clock["start"],
                  clock["match"] - clock["read"], end - clock["match"], end - clock["start"])

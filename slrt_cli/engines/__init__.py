@@ -94,8 +94,8 @@ def register_for(
     rows: pl.DataFrame, source: pl.DataFrame | RegisterDataset, settings: MatchSettings | None, schema: Schema,
     today: dt.date, engine: Engine, coverage: str, person_ids: pl.Series | None = None,
 ) -> tuple[pl.DataFrame, TermTables | None, int, RegisterSlice | None]:
-    """The register the batch is matched against: the whole extract, or the slice of a dataset (or of
-    any register, with Spark) this batch needs, with the whole register's term tables and size, and
+    """The register the batch is matched against: the whole extract, or the slice of a dataset this
+    batch needs (cut by the engine asked for), with the whole register's term tables and size, and
     the slice itself (:meth:`RegisterSlice.with_households` once the rows are linked; then ``close``)."""
     if not needs_slice(source, engine):
         assert isinstance(source, pl.DataFrame)

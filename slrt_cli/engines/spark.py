@@ -302,7 +302,7 @@ def _frame_to_spark(spark: SparkSession, register: pl.DataFrame) -> tuple[DataFr
     return spark.createDataFrame(t).repartition(parts), t.schema, register.schema
 
 
-def _slice(spark: SparkSession, canon: DataFrame, out_schema: pa.Schema, n_register: int, want: Wanted,
+def _slice(spark: SparkSession, canon: DataFrame, n_register: int, want: Wanted,
            settings: MatchSettings) -> tuple[pl.DataFrame, Any, dict[str, float]]:
     from pyspark.sql import functions as F
 
@@ -354,7 +354,7 @@ def _arrow_schema(frame: DataFrame) -> pa.Schema:
 _STRIPPED = r"(?U)^\s+|\s+$"
 
 
-def _fetcher(canon: DataFrame, out_schema: pa.Schema, like: pl.Schema):
+def _fetcher(canon: DataFrame, like: pl.Schema):
     """Pass 3 on Spark: the rows (with ``_r``) of some households, found by a join in Spark (the
     households broadcast), without a pass through Python (:func:`slrt_cli.match.slice.closure_filter`)."""
     from pyspark.sql import functions as F
@@ -377,16 +377,16 @@ def slice_spark(rows: pl.DataFrame, register: pl.DataFrame | RegisterDataset, se
     """The slice of a register (in memory, or a dataset Spark reads itself) computed by Spark."""
     want = wanted(rows, settings, coverage, person_ids)
     if isinstance(register, RegisterDataset):
-        canon, out_schema, like = _dataset_frame(spark, register, today, schema)
+        canon, _, like = _dataset_frame(spark, register, today, schema)
         n_register, files = register.rows, [{"file": f.name, "rows": f.rows} for f in register.files]
     else:
-        canon, out_schema, like = _frame_to_spark(spark, register)
+        canon, _, like = _frame_to_spark(spark, register)
         n_register, files = register.height, []
     from pyspark import StorageLevel
 
     canon = canon.persist(StorageLevel.DISK_ONLY)  # read (and normalised) once for the three passes
     try:
-        out, tables, seconds = _slice(spark, canon, out_schema, n_register, want, settings)
+        out, tables, seconds = _slice(spark, canon, n_register, want, settings)
     except BaseException:
         canon.unpersist()
         raise
@@ -394,7 +394,7 @@ def slice_spark(rows: pl.DataFrame, register: pl.DataFrame | RegisterDataset, se
     out = out.select([pl.col(c).cast(t) for c, t in like.items()] + [pl.col("_r").cast(pl.UInt32)])
     log.info("spark slice rows=%d of %d", out.height, n_register)
     return RegisterSlice(out.drop("_r"), tables, n_register, "spark", len(files) or 1, seconds, files, out["_r"],
-                         _fetcher(canon, out_schema, like), canon.unpersist)
+                         _fetcher(canon, like), canon.unpersist)
 
 
 def _is_connect(spark: SparkSession) -> bool:

@@ -153,15 +153,10 @@ class FixFile:
 
 
 def fix_file_names(report: ValidationReport) -> list[str]:
-    """The fix-files :func:`write_fix_files` writes, relative to the output folder, in input order."""
+    """The fix-files :func:`fix_file_jobs` makes, relative to the output folder, in input order."""
     bad = set(report.table.filter(pl.col("status").is_in([FLAGGED, REJECTED]))["source_file"].unique().to_list())
     targets = fix_file_targets([f.file for f in report.files])
     return [targets[f.file] for f in report.files if f.file in bad]
-
-
-def write_fix_files(report: ValidationReport, stage: Path, schema: Schema, lang: str = "id") -> None:
-    """Prepare and write every fix-file under ``stage`` (see :func:`fix_file_names`)."""
-    write_prepared(prepare_fix_files(report, stage, schema, lang))
 
 
 @dataclass
@@ -180,11 +175,6 @@ class FixFileJob:
 
     def prepared(self) -> FixFile:
         return _prepare_one(self.target, self.file, self.layout, self.bad, self.marks, self.ids, self.lang)
-
-
-def prepare_fix_files(report: ValidationReport, stage: Path, schema: Schema, lang: str = "id") -> list[FixFile]:
-    """Everything the fix-files hold, as plain Python values."""
-    return [job.prepared() for job in fix_file_jobs(report, stage, schema, lang)]
 
 
 def fix_file_jobs(report: ValidationReport, stage: Path, schema: Schema, lang: str = "id") -> list[FixFileJob]:
@@ -341,12 +331,11 @@ def _prepare_one(target: Path, f: FileResult, lay: _Layout, bad: pl.DataFrame, m
     )
 
 
-def write_prepared(files: list[FixFile | FixFileJob]) -> None:
-    """Write fix-files (xlsxwriter), each prepared first if it is a job; a worker process may
+def write_prepared(jobs: list[FixFileJob]) -> None:
+    """Write fix-files (xlsxwriter), each turned into its rows first; a worker process may
     (:mod:`slrt_cli.executor`)."""
-    for f in files:
-        if isinstance(f, FixFileJob):
-            f = f.prepared()
+    for job in jobs:
+        f = job.prepared()
         f.target.parent.mkdir(parents=True, exist_ok=True)
         with collector_paused():
             _write_one(f)
