@@ -78,14 +78,19 @@ def test_spark_reads_a_dataset_as_the_local_engine_does(spark, month, dataset, p
 
 
 def test_slrt_run_with_engine_spark_writes_what_the_local_engine_writes(tmp_path):
-    """A real subprocess (its own Spark, local[2]): the sample month, every table the same."""
-    cmd = [sys.executable, "-m", "slrt_cli", "run", "-q", "--register", "sample_data/register/dtks_siksng.csv",
+    """A real subprocess (its own Spark, local[2]): the sample month against the sample register as a
+    dataset (which Spark slices), every table the same."""
+    folder = tmp_path / "dtsen" / "kode_prov=32" / "kode_kab=3201"
+    folder.mkdir(parents=True)
+    pl.read_parquet(REPO / "sample_data" / "register" / "dtks.parquet").write_parquet(folder / "part-0.parquet")
+    cmd = [sys.executable, "-m", "slrt_cli", "run", "-q", "--register", str(tmp_path / "dtsen"),
            "sample_data/desa", "--period", "2026-10"]
     subprocess.run([*cmd, "--out", str(tmp_path / "local")], cwd=REPO, check=True, timeout=300)
     done = subprocess.run([*cmd, "--out", str(tmp_path / "spark"), "--engine", "spark", "--spark-master", "local[2]",
-                           "--spark-conf", "spark.sql.shuffle.partitions=4"], cwd=REPO, capture_output=True,
-                          text=True, timeout=600)
+                           "--spark-conf", "spark.sql.shuffle.partitions=4", "--log-file", str(tmp_path / "spark.log")],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
+    assert "register slice engine=spark" in (tmp_path / "spark.log").read_text(encoding="utf-8")  # Spark cut it
     for name in ("reconciliation.csv", "not_found.csv", "households.csv", "changes.csv", "issues.csv"):
         assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "spark" / name).read_bytes(), name
     assert "FutureWarning" not in done.stderr

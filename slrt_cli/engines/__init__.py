@@ -1,7 +1,7 @@
 """The engines: where a register too large for one process is read and cut to what a batch needs.
 
-A district's register is read whole, as always (with ``--engine spark`` its candidate pairs are
-scored on Spark's executors). A register *dataset* (a folder of Parquet files,
+A district's register is read whole, as always (with ``--engine spark`` and a cluster's master
+its candidate pairs are scored on the cluster's executors). A register *dataset* (a folder of Parquet files,
 for a province or the nation, partitioned by province and kabupaten) is read piece by piece, and
 only its **slice** is kept: the rows some batch row can be linked to, the households and desa
 they belong to, the rows the weights sample, with the term frequencies of the whole register
@@ -62,7 +62,7 @@ class Engine:
 def needs_slice(register: pl.DataFrame | RegisterDataset, engine: Engine) -> bool:
     """A dataset is cut to the month's slice (by the engine asked for); a register extract already
     read into memory (a district's) is matched whole, the spark engine then scoring its pairs on
-    the executors (:func:`scoring_mapper`)."""
+    a cluster's executors (:func:`scoring_mapper`)."""
     return isinstance(register, RegisterDataset)
 
 
@@ -82,8 +82,10 @@ def slice_register(rows: pl.DataFrame, register: pl.DataFrame | RegisterDataset,
     return slice_frame(rows, register, settings, coverage, person_ids)
 
 def scoring_mapper(engine: Engine):
-    """Where the matcher scores its partitions: Spark's executors with the spark engine, else None (here)."""
-    if engine.name != "spark":
+    """Where the matcher scores its partitions: a Spark cluster's executors with the spark engine,
+    else None (here). With a ``local`` master the executors would be this machine (see
+    :func:`slrt_cli.engines.spark.scoring_mapper`): no Spark is started for that."""
+    if engine.name != "spark" or engine.spark_master.strip().startswith("local"):
         return None
     from slrt_cli.engines.spark import scoring_mapper as on_spark, session
 
