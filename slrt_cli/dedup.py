@@ -1,6 +1,6 @@
 """`slrt dedup`: the register (DTKS/DTSEN) checked against itself; the ministry's cleaning list.
 
-Wiring only (L3): read the register as every command does (:func:`slrt_cli.pipeline.load_register_checked`),
+Wiring only (L3): read the register as every command does (:func:`slrt_cli.registers.load_register_checked`),
 find the pairs (:func:`slrt_cli.match.dedup.find_duplicates`) and write the output folder as a
 whole (``register_duplicates.csv`` / ``.parquet`` and ``summary.json``), under its lock.
 """
@@ -23,7 +23,7 @@ from slrt_cli.lock import output_lock
 from slrt_cli.match.dedup import BANDS, KINDS, find_duplicates
 from slrt_cli.match.settings import MatchSettings
 from slrt_cli.engines import Engine, dedup_slice, needs_slice
-from slrt_cli.pipeline import load_register_source
+from slrt_cli.registers import load_register_source
 from slrt_cli.schemas import Schema, load_schema
 
 log = logging.getLogger(__name__)

@@ -31,9 +31,9 @@ from slrt_cli.pipeline import (
     _validated,
     batch_rows,
     exclusions,
-    load_register_checked,
     reading_pool,
 )
+from slrt_cli.registers import load_register_checked
 from slrt_cli.privacy import mask_id_expr
 from slrt_cli.schemas import Schema, load_schema
 from slrt_cli.state import State, default_state_dir

@@ -34,7 +34,7 @@ from slrt_cli.errors import UsageError
 from slrt_cli.export import write_summary, write_table
 from slrt_cli.lock import output_lock
 from slrt_cli.outputs import write_run_into
-from slrt_cli.pipeline import load_register_source
+from slrt_cli.registers import load_register_source
 from slrt_cli.reconcile import KEYS, Reconciliation
 from slrt_cli.runs import RunReport
 from slrt_cli.schemas import Schema, load_schema

@@ -12,7 +12,7 @@ import pytest
 from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
-from slrt_cli import pipeline
+from slrt_cli import pipeline, registers
 from slrt_cli.cli import app
 from slrt_cli.config import resolve
 from slrt_cli.engines import Engine, RegisterDataset, is_dataset, linked_households
@@ -75,7 +75,7 @@ def test_a_slice_cut_in_pieces_gives_the_month_of_the_whole_register(month, cove
 def test_the_sample_month_is_the_same_through_a_slice():
     schema = load_schema()
     rows = pipeline.batch_rows(pipeline.validate(["sample_data/desa"], today=TODAY), schema)
-    reg = pipeline.load_register(["sample_data/register/dtks.parquet"], schema, TODAY)
+    reg = registers.load_register(["sample_data/register/dtks.parquet"], schema, TODAY)
     s = MatchSettings.default()
     whole = match(rows, reg, s)
     cut = slice_frame(rows, reg, s, piece_rows=997)

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import NIK_HEAD, build_messy_folder
-from slrt_cli import atomic, pipeline
+from slrt_cli import atomic, pipeline, registers
 from slrt_cli.cli import app
 from slrt_cli.errors import EXIT_INTERNAL, InputError
 from slrt_cli.invariants import InvariantError, check_reconciliation
@@ -262,7 +262,7 @@ def test_register_with_conflicting_duplicate_ids_publishes_nothing(tmp_path):
 def test_register_files_are_logged_at_verbose(tmp_path, caplog):
     register = siks_register(tmp_path / "dtks.csv", [(NIK_HEAD, "WARGA SATU")])
     with caplog.at_level("INFO", logger="slrt.pipeline"):
-        frame, read = pipeline.load_register_checked([register], SCHEMA, TODAY)
+        frame, read = registers.load_register_checked([register], SCHEMA, TODAY)
     assert frame.height == 1
     assert f"register file=dtks.csv rows=1 sha256={read.files[0].sha256}" in caplog.text
 

@@ -30,7 +30,7 @@ LAYERS: dict[str, int] = {
     "io": 2, "normalise": 2, "checks": 2, "match": 2, "reconcile": 2, "report": 2, "export": 2,
     "uploads": 2, "template": 2, "schema_doc": 2, "invariants": 2, "layanan": 2,
     # L3: the steps wired together; the public API (slrt_cli/__init__.py re-exports pipeline's functions)
-    "pipeline": 3, "outputs": 3, "runs": 3, "inspect": 3, "executor": 3, "ingest": 3, "desk": 3, "dedup": 3, "engines": 3, "nasional": 3, "": 3,
+    "pipeline": 3, "registers": 3, "outputs": 3, "runs": 3, "inspect": 3, "executor": 3, "ingest": 3, "desk": 3, "dedup": 3, "engines": 3, "nasional": 3, "": 3,
     # L4: the command line
     "cli": 4, "launch": 4, "__main__": 4,
 }

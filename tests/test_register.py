@@ -112,7 +112,7 @@ def test_corrupt_parquet_is_unreadable_not_a_crash(tmp_path):
 
 
 def test_register_without_region_columns_still_runs(tmp_path):
-    from slrt_cli.pipeline import load_register
+    from slrt_cli.registers import load_register
 
     path = tmp_path / "minimal.csv"
     path.write_text("ID DTKS|NIK|NAMA|TANGGAL LAHIR\nSYN1|3201014508900001|WARGA SATU|1990-08-05\n")
@@ -125,7 +125,7 @@ def test_a_register_without_a_household_id_never_shows_the_no_kk_as_one(tmp_path
     """Without ID DTKS/IDBDT the household is known by its No KK: slrt gives it an opaque id
     (household_id goes into reconciliation.csv, not_found.csv and households.csv, where a No KK is
     masked by the privacy rule), the same for every member, different between KKs."""
-    from slrt_cli.pipeline import load_register
+    from slrt_cli.registers import load_register
 
     path = tmp_path / "tanpa_id.csv"
     path.write_text("NOKK|NIK|NAMA|TANGGAL LAHIR\n"

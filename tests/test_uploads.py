@@ -15,7 +15,8 @@ import polars as pl
 import pytest
 
 from slrt_cli.errors import InputError, UsageError
-from slrt_cli.pipeline import load_register, run
+from slrt_cli.pipeline import run
+from slrt_cli.registers import load_register
 from slrt_cli.reconcile import Reconciliation
 from slrt_cli.schemas import load_schema
 from slrt_cli.upload_layouts import KINDS, layouts_dir, load_layouts
