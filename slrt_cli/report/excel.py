@@ -44,6 +44,7 @@ from slrt_cli.report.month import (
     period_label,
     rejected_reasons,
 )
+from slrt_cli.report.xlsx import FastWorkbook, cell_writers
 
 #: Sheets after the summary: (sheet key, categories it lists, columns).
 _SRC = ["kecamatan", "desa", "source_file", "source_sheet", "source_row"]
@@ -141,8 +142,8 @@ def build_workbook(
     period = period or period_label(run_date, lang, getattr(result, "period", ""))
     title = label("title", lang) + (f" — {month.kabupaten}" if month.kabupaten else "")
     rows = month.rows.join(rejected_reasons(result, lang), on=KEYS, how="left")
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                         "strings_to_urls": False})
+    wb = FastWorkbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                  "strings_to_urls": False})
     wb.set_properties({"title": f"{title} — {period}", "created": dt.datetime.combine(run_date, dt.time())})
     fmt = _formats(wb, lang)
     _summary_sheet(wb, fmt, month, lang, period, run_date, title)
@@ -320,20 +321,21 @@ def _cell(frame: pl.DataFrame, key: str) -> pl.Expr:
 
 def _writers(ws, fmt, data: pl.DataFrame) -> list[tuple]:
     """Per column of ``data``: the worksheet method and the format its cells are written with."""
+    write_string, write_number, _, _ = cell_writers(ws)  # some 500,000 cells in a large month
     writers = []
     for key, dtype in data.schema.items():
         if key in ("tanggal_lahir",):
-            writers.append((ws.write_number, fmt["date"]))
+            writers.append((write_number, fmt["date"]))
         elif key == "score":
-            writers.append((ws.write_number, fmt["score"]))
+            writers.append((write_number, fmt["score"]))
         elif key == "source_row":
-            writers.append((ws.write_number, fmt["center"]))
+            writers.append((write_number, fmt["center"]))
         elif key in _WRAP:
-            writers.append((ws.write_string, fmt["wrap"]))
+            writers.append((write_string, fmt["wrap"]))
         elif dtype.is_numeric():
-            writers.append((ws.write_number, fmt["int"]))
+            writers.append((write_number, fmt["int"]))
         else:
-            writers.append((ws.write_string, fmt["text"] if key in _TEXT_COLUMNS else fmt["plain"]))
+            writers.append((write_string, fmt["text"] if key in _TEXT_COLUMNS else fmt["plain"]))
     return writers
 
 
