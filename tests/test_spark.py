@@ -202,3 +202,47 @@ def test_local_masters_get_task_retries():
     assert with_retries("local[2,1]") == "local[2,1]"  # the operator's own count of tries
     assert with_retries("spark://head:7077") == "spark://head:7077"
     assert with_retries("sc://head") == "sc://head"
+
+
+def _people(n: int) -> pl.DataFrame:
+    return pl.DataFrame({
+        "_r": pl.int_range(0, n, eager=True, dtype=pl.Int64),
+        "nama": pl.Series([f"NAMA ORANG {i}" if i % 7 else None for i in range(n)]),
+        "tanggal_lahir": pl.date_range(dt.date(1950, 1, 1), dt.date(1950, 1, 1) + dt.timedelta(days=n - 1), eager=True),
+        "ok": pl.Series([i % 3 == 0 for i in range(n)]),
+    })
+
+
+def test_a_frame_made_from_arrow_holds_no_arrow_memory():
+    # polars takes Arrow's buffers without copying: a slice made straight from the Arrow table Spark
+    # hands over kept every batch's buffer alive for the whole matching (GiBs on the national month)
+    import pyarrow as pa
+
+    from slrt_cli.engines.spark import _owned
+
+    source = _people(60_000)
+    before = pa.total_allocated_bytes()
+
+    def table() -> pa.Table:  # batches in one buffer of Arrow's, as an IPC stream gives them
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, source.to_arrow().schema) as w:
+            w.write_table(source.to_arrow(), max_chunksize=10_000)
+        return pa.ipc.open_stream(sink.getvalue()).read_all()
+
+    out = _owned(table)
+    assert pa.total_allocated_bytes() - before < 50_000
+    assert_frame_equal(out, source)
+    assert out.n_chunks("all") == [1] * 4
+
+
+def test_a_frame_brought_from_spark_is_the_frame_sent(spark):
+    import pyarrow as pa
+
+    from slrt_cli.engines.spark import _collected
+
+    source = _people(30_000)
+    frame = spark.createDataFrame(source.to_arrow().cast(pa.schema([
+        ("_r", pa.int64()), ("nama", pa.string()), ("tanggal_lahir", pa.date32()), ("ok", pa.bool_())]))).repartition(3)
+    assert_frame_equal(_collected(frame).sort("_r"), source)
+    empty = _collected(frame.filter("_r < 0"))
+    assert empty.height == 0 and empty.columns == ["_r", "nama", "tanggal_lahir", "ok"]

@@ -26,7 +26,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -191,10 +191,46 @@ def _narrow(canon: DataFrame) -> DataFrame:
 
 def _rows_at(canon: DataFrame, positions: DataFrame) -> pl.DataFrame:
     """The whole rows of ``canon`` at ``positions`` (``_r``), joined in Spark (the positions
-    broadcast: some 6 million for a month of 1 million rows) and brought back to the driver."""
+    broadcast: some 6 million for a month of 1 million rows) and brought back to the driver,
+    sorted by ``_r`` within each partition: a dataset's partitions hold its files in order
+    (:func:`_dataset_frame`), so that the slice comes back in order and is not sorted again here."""
     from pyspark.sql import functions as F
 
-    return _frame(canon.join(F.broadcast(positions), on="_r", how="left_semi").toArrow())
+    return _collected(canon.join(F.broadcast(positions), on="_r", how="left_semi").sortWithinPartitions("_r"))
+
+
+def _collected(frame: DataFrame) -> pl.DataFrame:
+    """``frame`` brought to the driver as a polars frame that owns its memory, a batch at a time.
+
+    The Arrow table Spark hands over holds each batch's columns in one buffer, and polars takes
+    Arrow's numbers and a string column's bytes without copying them: a frame made from the table
+    would keep every batch's buffer for as long as it lives (on the 10M-person national month some
+    GiBs more than the local engine holds, for the whole matching). So each batch is copied into
+    polars' own memory (its strings rebuilt, its rows gathered) and let go before the next, and the
+    columns are made contiguous one at a time."""
+    return _owned(frame.toArrow)
+
+
+def _owned(arrow: Callable[[], pa.Table]) -> pl.DataFrame:
+    """The table ``arrow()`` makes, as a polars frame in polars' own memory (:func:`_collected`);
+    the table is made here so that nothing outside holds it while its batches are let go."""
+    table = arrow()
+    schema, batches = table.schema, table.to_batches()
+    del table
+    batches.reverse()
+    parts = []
+    while batches:
+        piece = _frame(batches.pop())
+        strings = [c for c, t in piece.schema.items() if t == pl.String]
+        piece = piece.with_columns(pl.concat_str([pl.col(c), pl.lit("")]).alias(c) for c in strings)
+        parts.append(piece.gather(pl.int_range(0, piece.height, eager=True)))
+    if not parts:
+        return _frame(schema.empty_table())
+    out = pl.concat(parts, rechunk=False)
+    del parts
+    for name in out.columns:
+        out = out.with_columns(out[name].rechunk())
+    return out
 
 
 def _prepared(piece: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
@@ -340,7 +376,9 @@ def _slice(spark: SparkSession, canon: DataFrame, n_register: int, want: Wanted,
                                 person_ids=want.person_ids, out_schema=_POSITIONS)
         positions = positions.union(narrow.mapInArrow(fn3, _spark_schema(_POSITIONS))).distinct()
     kept = _rows_at(canon, positions)
-    return kept.sort("_r"), tables, {"pass1": round(t1 - t0, 3), "pass2": round(time.perf_counter() - t1, 3)}
+    in_order = kept["_r"].is_sorted()
+    log.info("spark slice came back %s", "in order" if in_order else "out of order: sorted here")
+    return (kept if in_order else kept.sort("_r")), tables, {"pass1": round(t1 - t0, 3), "pass2": round(time.perf_counter() - t1, 3)}
 
 
 def _arrow_schema(frame: DataFrame) -> pa.Schema:
@@ -366,7 +404,7 @@ def _fetcher(canon: DataFrame, like: pl.Schema):
         else:
             wanted = canon.sparkSession.createDataFrame(pa.table({"_hid": ids.to_arrow().cast(pa.string())}))
             hid = F.regexp_replace(F.col("household_id").cast("string"), _STRIPPED, "")
-            got = _frame(canon.join(F.broadcast(wanted), hid == F.col("_hid"), "left_semi").toArrow())
+            got = _collected(canon.join(F.broadcast(wanted), hid == F.col("_hid"), "left_semi"))
         return got.select([pl.col(c).cast(t) for c, t in like.items()] + [pl.col("_r").cast(pl.UInt32)])
     return fetch
 
@@ -390,8 +428,11 @@ def slice_spark(rows: pl.DataFrame, register: pl.DataFrame | RegisterDataset, se
     except BaseException:
         canon.unpersist()
         raise
-    # the dtypes Arrow widened
-    out = out.select([pl.col(c).cast(t) for c, t in like.items()] + [pl.col("_r").cast(pl.UInt32)])
+    # the dtypes Arrow widened, a column at a time (the slice is GiBs: one column copied at once)
+    out = out.select(*like, "_r")
+    for name, dtype in [*like.items(), ("_r", pl.UInt32)]:
+        if out.schema[name] != dtype:
+            out = out.with_columns(pl.col(name).cast(dtype))
     log.info("spark slice rows=%d of %d", out.height, n_register)
     return RegisterSlice(out.drop("_r"), tables, n_register, "spark", len(files) or 1, seconds, files, out["_r"],
                          _fetcher(canon, like), canon.unpersist)
