@@ -434,8 +434,22 @@ def slice_spark(rows: pl.DataFrame, register: pl.DataFrame | RegisterDataset, se
         if out.schema[name] != dtype:
             out = out.with_columns(pl.col(name).cast(dtype))
     log.info("spark slice rows=%d of %d", out.height, n_register)
+    _collect_driver_garbage(spark)
     return RegisterSlice(out.drop("_r"), tables, n_register, "spark", len(files) or 1, seconds, files, out["_r"],
                          _fetcher(canon, like), canon.unpersist)
+
+
+def _collect_driver_garbage(spark: SparkSession) -> None:
+    """Ask the driver's JVM to collect its garbage once the slice has crossed to Python: its heap
+    (GiBs after the national month's slice) would otherwise stay at its high mark while this process
+    matches; after a full collection the JVM gives back what it no longer needs. Not through Spark
+    Connect (its JVM is the server's)."""
+    if _is_connect(spark):
+        return
+    try:
+        spark.sparkContext._jvm.System.gc()
+    except Exception:  # noqa: BLE001 - only a request: matching goes on without it
+        log.debug("the driver's JVM was not asked to collect its garbage", exc_info=True)
 
 
 def _is_connect(spark: SparkSession) -> bool:
