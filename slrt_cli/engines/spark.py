@@ -378,7 +378,8 @@ def _slice(spark: SparkSession, canon: DataFrame, n_register: int, want: Wanted,
     kept = _rows_at(canon, positions)
     in_order = kept["_r"].is_sorted()
     log.info("spark slice came back %s", "in order" if in_order else "out of order: sorted here")
-    return (kept if in_order else kept.sort("_r")), tables, {"pass1": round(t1 - t0, 3), "pass2": round(time.perf_counter() - t1, 3)}
+    kept = kept if in_order else kept.sort("_r")
+    return kept, tables, {"pass1": round(t1 - t0, 3), "pass2": round(time.perf_counter() - t1, 3)}
 
 
 def _arrow_schema(frame: DataFrame) -> pa.Schema:

@@ -137,5 +137,6 @@ class _Comments(Comments):
             f'<comment ref="{xl_rowcol_to_cell(comment.row, comment.col)}"{author}><text><r><rPr>'
             f'<sz val="{comment.font_size}"/><color indexed="81"/>'
             f'<rFont val="{self._escape_attributes(comment.font_name)}"/><family val="{comment.font_family}"/>'
-            f"</rPr><t{space}>{self._escape_control_characters(self._escape_data(comment.text))}</t></r></text></comment>"
+            f"</rPr><t{space}>{self._escape_control_characters(self._escape_data(comment.text))}</t>"
+            "</r></text></comment>"
         )
