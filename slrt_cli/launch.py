@@ -25,12 +25,17 @@ def install_stop_signals() -> None:
             signal.signal(signum, _stop)
 
 
+def ignore_stop_signals() -> None:
+    """From now on a stop signal changes nothing: the command has ended, slrt only reports and leaves."""
+    for name in STOP_SIGNALS:
+        signum = getattr(signal, name, None)
+        if signum is not None:
+            signal.signal(signum, signal.SIG_IGN)
+
+
 def _stop(signum: int, _frame: object) -> None:
     """The handler: further stop signals are ignored while the run cleans up, then it unwinds."""
-    for name in STOP_SIGNALS:
-        other = getattr(signal, name, None)
-        if other is not None:
-            signal.signal(other, signal.SIG_IGN)
+    ignore_stop_signals()
     raise Terminated(signum, signal.Signals(signum).name)
 
 
@@ -44,4 +49,10 @@ def main() -> None:
     except Terminated as exc:  # stopped while starting: nothing was done yet
         sys.stderr.write(f"slrt: {exc.name}\n")
         raise SystemExit(exc.exit_code) from None
-    cli_main()
+    try:
+        cli_main()
+    except Terminated as exc:  # stopped as slrt was leaving: its command had ended
+        from slrt_cli.i18n import t
+
+        sys.stderr.write("slrt: " + t("terminated_leaving", signal=exc.name) + "\n")
+        raise SystemExit(exc.exit_code) from None

@@ -415,6 +415,26 @@ def test_sigterm_discards_the_run_and_keeps_the_previous_outputs(big, moment):
     held.release()
 
 
+def test_a_stop_signal_while_slrt_exits_ends_it_without_a_traceback(monkeypatch, capsys):
+    # a SIGTERM that came once the command had returned, as slrt flushed and left (the run's outputs
+    # already in place), went past every handler: a traceback and exit 1 (seen in CI at staging+0.8)
+    from slrt_cli import cli, launch
+    from slrt_cli.errors import Terminated
+
+    def stopped(code):
+        raise Terminated(signal.SIGTERM, "SIGTERM")
+
+    monkeypatch.setattr(cli, "_leave", stopped)
+    monkeypatch.setattr(sys, "argv", ["slrt", "--version"])
+    monkeypatch.setattr(launch, "install_stop_signals", lambda: None)  # this process's handlers stay as they are
+    monkeypatch.setattr(launch, "ignore_stop_signals", lambda: None)
+    with pytest.raises(SystemExit) as ended:
+        launch.main()
+    assert ended.value.code == 128 + signal.SIGTERM
+    err = capsys.readouterr().err
+    assert "SIGTERM" in err and "Traceback" not in err
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP on Windows")
 def test_sighup_is_handled_like_sigterm(big):
     batch, out, hashes = big

@@ -73,6 +73,7 @@ def main() -> None:
     from slrt_cli.cli.output import guard_stdout
     from slrt_cli.errors import EXIT_INTERNAL, Terminated
     from slrt_cli.i18n import t
+    from slrt_cli.launch import ignore_stop_signals
     from slrt_cli.privacy import scrub
 
     guard_stdout()
@@ -92,6 +93,7 @@ def main() -> None:
         detail = scrub(f"{type(exc).__name__}: {exc}")[:300]
         sys.stderr.write("slrt: " + t("error_internal", detail=detail) + "\n")
         code = EXIT_INTERNAL
+    ignore_stop_signals()  # the command has ended: its outcome is reported and slrt leaves
     if code == 130:  # Ctrl-C (Typer turns it into exit code 130)
         sys.stderr.write("slrt: " + t("interrupted") + "\n")
     _leave(code)
