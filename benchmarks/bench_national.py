@@ -64,11 +64,22 @@ def kabupaten(n: int) -> list[str]:
     return sorted(out[:n])
 
 
-def generate(kabs: int, persons: int, rows: int, regenerate: bool, data: Path = DATA) -> Path:
-    spec = {"kabupaten": kabs, "persons": persons, "rows": rows}
+#: the sizes of the national month when neither the command line nor the data folder gives them
+SIZES = {"kabupaten": 40, "persons": 250_000, "rows": 25_000}
+
+
+def generate(kabs: int | None, persons: int | None, rows: int | None, regenerate: bool, data: Path = DATA) -> Path:
+    """The national data in ``data``: the month already there, unless sizes that differ from it are
+    given (then only with ``--regenerate``: a folder of 10M persons takes a quarter of an hour)."""
     stamp = data / "spec.json"
-    if not regenerate and stamp.is_file() and json.loads(stamp.read_text()) == spec:
+    kept = json.loads(stamp.read_text()) if stamp.is_file() else None
+    given = {"kabupaten": kabs, "persons": persons, "rows": rows}
+    spec = {k: v if v is not None else (kept or SIZES)[k] for k, v in given.items()}
+    if not regenerate and kept == spec:
         return data
+    if kept is not None and not regenerate:
+        sys.exit(f"{data} holds {kept}, not {spec}: add --regenerate to replace it, or give another --data")
+    kabs, persons, rows = spec["kabupaten"], spec["persons"], spec["rows"]
     from slrt_synth.linkage import link_data
 
     shutil.rmtree(data, ignore_errors=True)
@@ -254,9 +265,9 @@ def dedup(data: Path, tmp: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--kabupaten", type=int, default=40)
-    ap.add_argument("--persons", type=int, default=250_000)
-    ap.add_argument("--rows", type=int, default=25_000)
+    ap.add_argument("--kabupaten", type=int, help=f"default: the data folder's, else {SIZES['kabupaten']}")
+    ap.add_argument("--persons", type=int, help=f"per kabupaten; default: the data folder's, else {SIZES['persons']:,}")
+    ap.add_argument("--rows", type=int, help=f"per kabupaten; default: the data folder's, else {SIZES['rows']:,}")
     ap.add_argument("--regenerate", action="store_true")
     ap.add_argument("--data", type=Path, default=DATA,
                     help="where the national data are kept (another folder for another size: --kabupaten 80 "
