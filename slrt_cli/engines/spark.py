@@ -406,8 +406,18 @@ def _fetcher(canon: DataFrame, like: pl.Schema):
             wanted = canon.sparkSession.createDataFrame(pa.table({"_hid": ids.to_arrow().cast(pa.string())}))
             hid = F.regexp_replace(F.col("household_id").cast("string"), _STRIPPED, "")
             got = _collected(canon.join(F.broadcast(wanted), hid == F.col("_hid"), "left_semi"))
-        return got.select([pl.col(c).cast(t) for c, t in like.items()] + [pl.col("_r").cast(pl.UInt32)])
+        return _as_like(got, like)
     return fetch
+
+
+def _as_like(frame: pl.DataFrame, like: pl.Schema) -> pl.DataFrame:
+    """``frame``'s columns of ``like`` (and ``_r``) in their dtypes, which Arrow widened: a column
+    cast at a time, so that a slice of GiBs is never copied whole."""
+    out = frame.select(*like, "_r")
+    for name, dtype in [*like.items(), ("_r", pl.UInt32)]:
+        if out.schema[name] != dtype:
+            out = out.with_columns(pl.col(name).cast(dtype))
+    return out
 
 
 def slice_spark(rows: pl.DataFrame, register: pl.DataFrame | RegisterDataset, settings: MatchSettings,
@@ -429,11 +439,7 @@ def slice_spark(rows: pl.DataFrame, register: pl.DataFrame | RegisterDataset, se
     except BaseException:
         canon.unpersist()
         raise
-    # the dtypes Arrow widened, a column at a time (the slice is GiBs: one column copied at once)
-    out = out.select(*like, "_r")
-    for name, dtype in [*like.items(), ("_r", pl.UInt32)]:
-        if out.schema[name] != dtype:
-            out = out.with_columns(pl.col(name).cast(dtype))
+    out = _as_like(out, like)
     log.info("spark slice rows=%d of %d", out.height, n_register)
     _collect_driver_garbage(spark)
     return RegisterSlice(out.drop("_r"), tables, n_register, "spark", len(files) or 1, seconds, files, out["_r"],
