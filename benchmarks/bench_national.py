@@ -275,7 +275,11 @@ def main() -> None:
     ap.add_argument("--only", choices=("national", "district", "dedup"))
     ap.add_argument("--keep", type=Path, help="keep the outputs in this folder")
     ap.add_argument("--engines", default="local,spark", help="national slice: the engines to run (local,spark)")
+    ap.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE",
+                    help="more Spark settings for the Spark runs (e.g. spark.slrt.assign.minPairs=0: Spark assigns)")
     args = ap.parse_args()
+    for kv in args.spark_conf:
+        SPARK.extend(["--spark-conf", kv])
     with tempfile.TemporaryDirectory() as t:
         tmp = args.keep or Path(t)
         tmp.mkdir(parents=True, exist_ok=True)

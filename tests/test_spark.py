@@ -87,10 +87,12 @@ def test_slrt_run_with_engine_spark_writes_what_the_local_engine_writes(tmp_path
            "sample_data/desa", "--period", "2026-10"]
     subprocess.run([*cmd, "--out", str(tmp_path / "local")], cwd=REPO, check=True, timeout=300)
     done = subprocess.run([*cmd, "--out", str(tmp_path / "spark"), "--engine", "spark", "--spark-master", "local[2]",
-                           "--spark-conf", "spark.sql.shuffle.partitions=4", "--log-file", str(tmp_path / "spark.log")],
+                           "--spark-conf", "spark.sql.shuffle.partitions=4", "--spark-conf", "spark.slrt.assign.minPairs=0",
+                           "--log-file", str(tmp_path / "spark.log")],
                           cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "register slice engine=spark" in (tmp_path / "spark.log").read_text(encoding="utf-8")  # Spark cut it
+    logged = (tmp_path / "spark.log").read_text(encoding="utf-8")
+    assert "register slice engine=spark" in logged and "spark assignment rounds=" in logged  # Spark cut it, assigned
     for name in ("reconciliation.csv", "not_found.csv", "households.csv", "changes.csv", "issues.csv"):
         assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "spark" / name).read_bytes(), name
     assert "FutureWarning" not in done.stderr
@@ -106,7 +108,8 @@ def test_slrt_nasional_on_spark_writes_what_the_local_engine_writes(spark, month
     write_district_batches(month.batch, tmp_path / "hasil")
     local = nasional([tmp_path / "hasil"], [dataset.root], tmp_path / "local", settings=SETTINGS)
     cluster = nasional([tmp_path / "hasil"], [dataset.root], tmp_path / "spark", settings=SETTINGS,
-                       engine=Engine("spark", "local[2]", {"spark.sql.shuffle.partitions": "5"}))
+                       engine=Engine("spark", "local[2]", {"spark.sql.shuffle.partitions": "5",
+                                                           "spark.slrt.assign.minPairs": "0"}))
     assert local.outputs == cluster.outputs and cluster.counts()["movers"] >= month.movers.height
     for name in local.outputs:
         if name.endswith(".csv"):
@@ -246,3 +249,102 @@ def test_a_frame_brought_from_spark_is_the_frame_sent(spark):
     assert_frame_equal(_collected(frame).sort("_r"), source)
     empty = _collected(frame.filter("_r < 0"))
     assert empty.height == 0 and empty.columns == ["_r", "nama", "tanggal_lahir", "ok"]
+
+
+@pytest.mark.parametrize("partitions", [1, 3, 8])
+def test_spark_assigns_and_rescores_households_as_the_matcher_does(spark, month, partitions):
+    """Stages 3 and 4 as Spark DataFrame operations (``assigner``): the month's every row the same,
+    whatever the number of partitions; the month has duplicates and household-stage links."""
+    from slrt_cli.engines.spark_assign import spark_assigner
+
+    spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
+    try:
+        cluster = match(month.batch, month.register, SETTINGS, assigner=spark_assigner(spark, min_pairs=0))
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", "3")
+    here = match(month.batch, month.register, SETTINGS)
+    assert_frame_equal(here, cluster)
+    assert here.filter(pl.col("outcome") == "duplicate").height
+
+
+@pytest.fixture(scope="module")
+def rules_background():
+    from tests.test_match_rules import REGISTER_COLUMNS, build_population, register_canonical
+
+    pop = build_population("3201", 3000, 11, dt.date(2025, 6, 30))
+    return register_canonical(pop.df, pop.geo).select(REGISTER_COLUMNS)
+
+
+def test_spark_assigner_decides_the_matchers_hand_made_cases_alike(spark, rules_background):
+    """The matcher's own cases of stages 3 and 4 (tests/test_match_rules.py): a member linked by
+    its household's evidence, a person listed twice, twins; the same rows with the Spark assigner."""
+    from slrt_cli.engines.spark_assign import spark_assigner
+    from tests import test_match_rules as rules
+
+    fam = rules.family()
+    fam[3]["nama"] = "SITI NURJANAH"
+    rows = [dict(p) for p in fam]
+    rows[3] = dict(fam[3], nik=None, tanggal_lahir=None, jenis_kelamin=None, nama_ibu_kandung=None)
+    rows.append(dict(fam[2], nik=None, nama="RIZAL FAUZAN", source_file="desa/susulan.xlsx"))
+    tw = rules.twins()
+    rows += [dict(p, nik=None) for p in reversed(tw)]
+    here = rules.run(rules_background, fam + tw, rows)
+    cluster = rules.run(rules_background, fam + tw, rows, assigner=spark_assigner(spark, min_pairs=0))
+    assert_frame_equal(here, cluster)
+    assert set(here["match_stage"].drop_nulls()) >= {"household", "nik", "probabilistic"}
+    assert here.filter(pl.col("outcome") == "duplicate")["person_id"].to_list() == ["P3"]
+
+
+def _chain_edges() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows b0..b3 and persons r0..r3 where each row's best person is taken by the row before it
+    (four rounds), row b4 a duplicate of r0, and a tie on bits broken by the row key."""
+    pairs = [  # _b, _r, bits, dup_ok
+        (0, 0, 30.0, False), (1, 0, 29.0, False), (1, 1, 28.0, False), (2, 1, 27.0, False), (2, 2, 26.0, False),
+        (3, 2, 25.0, False), (3, 3, 24.0, False), (4, 0, 29.5, True), (5, 5, 20.0, False), (6, 5, 20.0, False),
+    ]
+    b, r, bits, dup = zip(*pairs)
+    edges = pl.DataFrame({
+        "_b": pl.Series(b, dtype=pl.UInt32), "_r": pl.Series(r, dtype=pl.UInt32), "pri": pl.Series([1] * len(b), dtype=pl.Int8),
+        "bits": bits, "score": [0.99] * len(b), "dup_ok": dup, "decided": [False] * len(b), "stage1": [False] * len(b),
+        "nik_conflict": [False] * len(b), "_pid_r": [f"P{x}" for x in r],
+        "_hid_r": pl.Series([None] * len(b), dtype=pl.Utf8),
+        "bits_person": bits, "tf_name": [0.0] * len(b), "tf_dob": [0.0] * len(b), "hh_bonus": [False] * len(b),
+    })
+    batch = pl.DataFrame({"_b": pl.Series(range(7), dtype=pl.UInt32), "_status": ["ok"] * 7,
+                          "_kk": pl.Series([None] * 7, dtype=pl.Int64), "_hid": pl.Series([None] * 7, dtype=pl.Utf8)})
+    return edges, batch
+
+
+@pytest.mark.parametrize("partitions", [1, 8])
+def test_spark_assignment_takes_a_chain_round_by_round(spark, month, partitions):
+    from slrt_cli.engines.spark_assign import assign_rows_spark
+    from slrt_cli.match import estimate
+    from slrt_cli.match.matcher import assign_rows
+
+    edges, batch = _chain_edges()
+    weights = estimate(month.batch, month.register, SETTINGS)
+    register = pl.DataFrame({"_hid": pl.Series([], dtype=pl.Utf8)})
+    here = assign_rows(edges, batch, register, weights, SETTINGS)
+    spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
+    try:
+        cluster = assign_rows_spark(spark, edges, batch, register, weights, SETTINGS)
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", "3")
+    key = ["_b", "_r"]
+    assert_frame_equal(here[0].sort(key), cluster[0].sort(key), check_column_order=False)
+    assert_frame_equal(here[1].sort("_b"), cluster[1].sort("_b"), check_column_order=False)
+    taken = {(b, r, k) for b, r, k in cluster[0].select("_b", "_r", "_kind").iter_rows()}
+    assert taken == {(0, 0, "a"), (1, 1, "a"), (2, 2, "a"), (3, 3, "a"), (4, 0, "d"), (5, 5, "a")}
+
+
+def test_a_month_of_few_pairs_is_assigned_on_the_driver(spark, month, caplog):
+    """Below ``spark.slrt.assign.minPairs`` scored pairs the driver assigns them (Spark's rounds
+    cost more than the work): the same rows, and the log says where."""
+    import logging
+
+    from slrt_cli.engines.spark_assign import spark_assigner
+
+    with caplog.at_level(logging.INFO, logger="slrt"):
+        out = match(month.batch, month.register, SETTINGS, assigner=spark_assigner(spark, min_pairs=10**9))
+    assert "assignment on the driver" in caplog.text and "spark assignment rounds" not in caplog.text
+    assert_frame_equal(out, match(month.batch, month.register, SETTINGS))

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -59,6 +61,28 @@ class Engine:
             require_pyspark()
 
 
+def start_early(engine: Engine, register: Sequence[str | Path]) -> None:
+    """With the spark engine and a register dataset (which Spark will slice), start the Spark session
+    in a background thread while this process reads the month: its JVM takes some 5 s to start.
+    The slice then finds it started (PySpark's builder holds a lock while it creates a session, so
+    the slice waits for this one rather than making another). An error here is left for the slice,
+    which starts the session itself and reports it; Spark Connect is reached when the slice asks."""
+    if engine.name != "spark" or engine.spark_master.strip().startswith("sc://"):
+        return
+    if len(register) != 1 or not is_dataset(register[0]):  # as load_register_source opens one
+        return
+
+    def work() -> None:
+        from slrt_cli.engines.spark import session
+
+        try:
+            session(engine.spark_master, engine.spark_conf)
+        except Exception:  # noqa: BLE001 - the slice starts it again and reports it
+            log.debug("spark session not started early", exc_info=True)
+
+    threading.Thread(target=work, name="slrt-spark-start", daemon=True).start()
+
+
 def needs_slice(register: pl.DataFrame | RegisterDataset, engine: Engine) -> bool:
     """A dataset is cut to the month's slice (by the engine asked for); a register extract already
     read into memory (a district's) is matched whole, the spark engine then scoring its pairs on
@@ -90,6 +114,19 @@ def scoring_mapper(engine: Engine):
     from slrt_cli.engines.spark import scoring_mapper as on_spark, session
 
     return on_spark(session(engine.spark_master, engine.spark_conf))
+
+
+def assigner(engine: Engine, cut: RegisterSlice | None):
+    """Where the matcher runs the one-to-one assignment and the household stage: as Spark DataFrame
+    operations (:mod:`.spark_assign`) when Spark is this run's engine (it cut the register's slice,
+    or a cluster's master is given), else None (here, the same rules in polars). A register file
+    with a ``local`` master starts no Spark (:func:`scoring_mapper`)."""
+    if engine.name != "spark" or (cut is None and engine.spark_master.strip().startswith("local")):
+        return None
+    from slrt_cli.engines.spark import session
+    from slrt_cli.engines.spark_assign import spark_assigner
+
+    return spark_assigner(session(engine.spark_master, engine.spark_conf))
 
 
 def register_for(

@@ -1,24 +1,29 @@
 """The Spark engine: the slice of a register computed by an Apache Spark job (PySpark >= 4).
 
 The job does on the cluster what :mod:`.local` does file after file, with the same polars code
-run on each partition through Arrow (``mapInArrow``, ``groupBy(...).applyInArrow``):
+run in the executors' Python workers (``mapInArrow``):
 
-1. a dataset's files are read by Spark (``_metadata.file_path`` and ``row_index`` give each row
-   its place in the register's order) and each file is normalised whole, as one machine would;
-2. each partition gives its term counts, its rows sharing a blocking key with the batch (the
-   batch's keys travel with the function), and its sample rows; the counts are summed by a
-   ``groupBy``;
-3. each partition keeps the candidates' households and desa, the samples and the decisions' people.
+1. one task per file of a dataset (``spark.range`` over the file numbers, one per partition, in
+   the register's order): each pass's task reads its file and normalises it whole, as one machine
+   would, so that the register's rows never cross between the JVM and Python, only what a pass
+   gives back does;
+2. pass 1 gives each file's term counts, household sizes and sample rows; the counts are summed
+   by a ``groupBy``;
+3. pass 2 gives the rows the slice keeps: the candidates of the batch's keys (which travel with
+   the function), the samples, the covered desa, the decisions' people; a later pass the
+   households of the linked persons.
 
 Only the slice and small tables come back to the driver. Nothing depends on the number of
 partitions or executors, or on the order rows arrive in: every result is a set, ordered by the
-register position at the end (tests compare 1, 3 and 8 shuffle partitions with the local engine).
+register position (tests compare 1, 3 and 8 shuffle partitions with the local engine).
+:mod:`.spark_assign` runs the matcher's assignment and household stage as Spark operations.
 
 PySpark is an optional dependency (``pip install "slrt-cli[spark]"``); Java 17 must be installed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import logging
@@ -47,7 +52,6 @@ from slrt_cli.engines.local import (
     wanted,
 )
 from slrt_cli.errors import UsageError
-from slrt_cli.match import features
 from slrt_cli.match import slice as sl
 from slrt_cli.match.settings import MatchSettings
 from slrt_cli.schemas import Schema, load_schema
@@ -179,24 +183,161 @@ def _batches(df: pl.DataFrame, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
 _PASS1 = pa.schema([("kind", pa.int32()), ("r", pa.int64()), ("key", pa.int64()), ("n", pa.int64()),
                     ("household_id", pa.string()), ("pid", pa.string())])
 _KIND_WORD, _KIND_DOB, _KIND_SAMPLE_A, _KIND_SAMPLE_B, _KIND_HOUSEHOLD = 0, 1, 3, 4, 5
-#: what pass 2 sends back: the positions of the rows kept (the rows themselves are joined in Spark)
-_POSITIONS = pa.schema([("_r", pa.int64())])
+#: what the candidates' pass gives back when a file names no desa: the desa of the candidates
+_DESA = pa.schema([("kode_desa", pa.string())])
 
 
-def _narrow(canon: DataFrame) -> DataFrame:
-    """The columns the passes' polars code reads (the matcher's input columns, ``_r``), of some 55:
-    only these cross from Spark to Python and back."""
-    return canon.select(*[c for c in features.INPUT_COLUMNS if c in canon.columns], "_r")
+def _prepared(piece: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
+    r = piece["_r"]
+    return sl.prepare_piece(piece.drop("_r"), settings, 0).with_columns(r.cast(pl.UInt32).alias("_r"))
 
 
-def _rows_at(canon: DataFrame, positions: DataFrame) -> pl.DataFrame:
-    """The whole rows of ``canon`` at ``positions`` (``_r``), joined in Spark (the positions
-    broadcast: some 6 million for a month of 1 million rows) and brought back to the driver,
-    sorted by ``_r`` within each partition: a dataset's partitions hold its files in order
-    (:func:`_dataset_frame`), so that the slice comes back in order and is not sorted again here."""
-    from pyspark.sql import functions as F
+def _pass1(pieces: Iterator[pl.DataFrame], *, settings: MatchSettings, n_register: int) -> Iterator[pa.RecordBatch]:
+    """Pass 1: term counts, household sizes and sample rows of each piece."""
+    for piece in pieces:
+        prepared = _prepared(piece, settings)
+        del piece
+        w, d, _ = sl.term_counts(prepared, settings)
+        sa, sb = sl.sample_candidates(prepared, n_register, settings)
+        parts = [
+            w.select(pl.lit(_KIND_WORD).alias("kind"), pl.lit(None, pl.Int64).alias("r"),
+                     pl.col("w").reinterpret(signed=True).alias("key"), pl.col("n").cast(pl.Int64)),
+            d.select(pl.lit(_KIND_DOB).alias("kind"), pl.lit(None, pl.Int64).alias("r"),
+                     pl.col("_dob").cast(pl.Int64).alias("key"), pl.col("n").cast(pl.Int64)),
+            sa.select(pl.lit(_KIND_SAMPLE_A).alias("kind"), pl.col("_r").cast(pl.Int64).alias("r"),
+                      pl.col("h").reinterpret(signed=True).alias("key")),
+            sb.select(pl.lit(_KIND_SAMPLE_B).alias("kind"), pl.col("_r").cast(pl.Int64).alias("r"),
+                      pl.col("_nik_r").cast(pl.Int64).alias("key"), pl.col("_pid_r").alias("pid")),
+            sl.household_counts(prepared).select(pl.lit(_KIND_HOUSEHOLD).alias("kind"),
+                                                 pl.col("_hid").alias("household_id"), pl.col("hh_n").cast(pl.Int64).alias("n")),
+        ]
+        out = pl.concat(parts, how="diagonal_relaxed").with_columns(pl.col("kind").cast(pl.Int32))
+        yield from _batches(out, _PASS1)
 
-    return _collected(canon.join(F.broadcast(positions), on="_r", how="left_semi").sortWithinPartitions("_r"))
+
+def _kept(pieces: Iterator[pl.DataFrame], *, rows: pl.Series, desa: pl.Series | None, person_ids: pl.Series,
+          keys: pl.DataFrame, settings: MatchSettings, tables) -> Iterator[pl.DataFrame]:
+    """Pass 2: the rows of each piece the slice keeps: ``rows`` (the samples), the candidates of
+    ``keys`` (the batch's blocking keys), the covered ``desa`` and the decisions' ``person_ids``."""
+    for piece in pieces:
+        hit = sl.candidates(_prepared(piece, settings), keys, settings, tables)["_r"]
+        wanted_rows = pl.concat([rows.cast(pl.UInt32), hit]).unique()
+        yield piece.filter(keep_expr(piece, wanted_rows, NO_HOUSEHOLDS, desa, person_ids))
+
+
+def _candidate_desa(pieces: Iterator[pl.DataFrame], *, keys: pl.DataFrame, settings: MatchSettings,
+                    tables) -> Iterator[pa.RecordBatch]:
+    """The desa of each piece's candidates (``--coverage desa``, a file that names none)."""
+    for piece in pieces:
+        hit = sl.candidates(_prepared(piece, settings), keys, settings, tables).select("_r")
+        cand = piece.join(hit, on="_r", how="semi")
+        yield from _batches(cand.select(*_closure_columns(cand)).select(pl.col("kode_desa").cast(pl.Utf8)), _DESA)
+
+
+def _closure_rows(pieces: Iterator[pl.DataFrame], *, households: pl.Series,
+                  desa: pl.Series | None) -> Iterator[pl.DataFrame]:
+    """The rows of each piece in these households or desa (:func:`slrt_cli.match.slice.closure_filter`)."""
+    for piece in pieces:
+        yield piece.filter(sl.closure_filter(piece, households, desa))
+
+
+# ---------------------------------------------------------------- where a task's rows come from
+
+
+def _pieces(batches: Iterator[pa.RecordBatch], *, dataset: RegisterDataset | None = None,
+            today: dt.date | None = None) -> Iterator[pl.DataFrame]:
+    """The canonical pieces of a task, each with ``_r`` (its rows' positions in the register):
+
+    - a dataset's: the task is given the numbers of its files (its partition of ``spark.range``)
+      and reads and normalises each file whole, as :meth:`RegisterDataset.read` does on one
+      machine. The register's rows never cross between the JVM and Python, only what a pass gives
+      back: a file is read and normalised again by each pass, which costs less than Spark's
+      carrying the normalised rows (the 1M-person district month: 41.8 -> 23 s);
+    - a register in memory's (``dataset`` None): the task's own rows."""
+    if dataset is None:
+        for batch in batches:
+            piece = _frame(batch)
+            if piece.height:
+                yield piece.with_columns(pl.col("_r").cast(pl.UInt32))
+        return
+    schema = load_schema()
+    for i in sorted(i for batch in batches for i in _frame(batch)["id"].to_list()):  # in the register's order
+        f = dataset.files[i]
+        canon = dataset.read(f, schema, today)
+        yield canon.with_columns(pl.int_range(f.first, f.first + canon.height, dtype=pl.UInt32).alias("_r"))
+
+
+def _on_pieces(batches: Iterator[pa.RecordBatch], *, fn: Callable, source: Callable,
+               kw: dict) -> Iterator[pa.RecordBatch]:
+    return fn(source(batches), **kw)
+
+
+def _rows_out(pieces: Iterator[pl.DataFrame], *, keep: Callable, rows_schema: pa.Schema,
+              **kw: Any) -> Iterator[pa.RecordBatch]:
+    for kept in keep(pieces, **kw):
+        if kept.height:
+            yield from _batches(kept, rows_schema)
+
+
+# ---------------------------------------------------------------- the driver
+
+
+def _spark_schema(schema: pa.Schema):
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(schema)
+
+
+class _Register:
+    """The register as Spark sees it: :meth:`map` runs a pass (a function of canonical pieces,
+    :func:`_pieces`) on every piece, one task per file of a dataset; :meth:`rows` brings the rows a
+    pass keeps to the driver, in the register's order."""
+
+    def __init__(self, spark: SparkSession, register: pl.DataFrame | RegisterDataset, today: dt.date,
+                 schema: Schema) -> None:
+        if isinstance(register, RegisterDataset):
+            files = tuple(dataclasses.replace(f, path=f.path.resolve()) for f in register.files if f.rows)
+            if files:  # the columns a file gives, from its first rows
+                sample = pl.read_parquet(files[0].path, n_rows=50)
+                lines = pl.int_range(2, sample.height + 2, eager=True)
+                self.like = normalised_piece(sample, files[0].name, lines, schema, today).schema
+            else:
+                self.like = pl.Schema()
+            # one partition per file, in the register's order (the executors read the files by the
+            # paths the driver sees: a shared file system)
+            self.frame = spark.range(0, len(files), 1, max(1, len(files)))
+            self.source = functools.partial(_pieces, dataset=RegisterDataset(register.root.resolve(), files),
+                                            today=today)
+            self.n_register, self.files = register.rows, [{"file": f.name, "rows": f.rows} for f in register.files]
+        else:
+            from pyspark import StorageLevel
+
+            t = _arrow(register.with_row_index("_r").with_columns(pl.col("_r").cast(pl.Int64)).select(
+                *register.columns, "_r"))
+            # spread over the shuffle partitions in no particular order: the slice must not depend on it
+            parts = int(spark.conf.get("spark.sql.shuffle.partitions") or 1)
+            self.frame = spark.createDataFrame(t).repartition(parts).persist(StorageLevel.DISK_ONLY)
+            self.source = functools.partial(_pieces)
+            self.n_register, self.like, self.files = register.height, register.schema, []
+        self.rows_schema = _arrow(pl.DataFrame(schema=self.like).with_columns(pl.lit(0, pl.Int64).alias("_r"))).schema
+
+    def map(self, fn: Callable[..., Iterator[pa.RecordBatch]], out_schema: pa.Schema, **kw: Any) -> DataFrame:
+        """``fn(pieces, **kw)`` run on every piece of the register (``mapInArrow``), giving ``out_schema``."""
+        return self.frame.mapInArrow(functools.partial(_on_pieces, fn=fn, source=self.source, kw=kw),
+                                     _spark_schema(out_schema))
+
+    def rows(self, keep: Callable[..., Iterator[pl.DataFrame]], **kw: Any) -> pl.DataFrame:
+        """The whole rows (with ``_r``) ``keep(pieces, **kw)`` keeps, at the driver in the register's
+        order (:func:`_collected`): a dataset's partitions hold its files in order, so that they come
+        back in order and are not sorted again here."""
+        got = _collected(self.map(_rows_out, self.rows_schema, keep=keep, rows_schema=self.rows_schema, **kw))
+        in_order = got["_r"].is_sorted()
+        log.debug("spark rows came back %s", "in order" if in_order else "out of order: sorted here")
+        return _as_like(got if in_order else got.sort("_r"), self.like)
+
+    def release(self) -> None:
+        if self.frame.is_cached:
+            self.frame.unpersist()
 
 
 def _collected(frame: DataFrame) -> pl.DataFrame:
@@ -233,119 +374,22 @@ def _owned(arrow: Callable[[], pa.Table]) -> pl.DataFrame:
     return out
 
 
-def _prepared(piece: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
-    r = piece["_r"]
-    return sl.prepare_piece(piece.drop("_r"), settings, 0).with_columns(r.cast(pl.UInt32).alias("_r"))
+def _as_like(frame: pl.DataFrame, like: pl.Schema) -> pl.DataFrame:
+    """``frame``'s columns of ``like`` (and ``_r``) in their dtypes, which Arrow widened: a column
+    cast at a time, so that a slice of GiBs is never copied whole."""
+    out = frame.select(*like, "_r")
+    for name, dtype in [*like.items(), ("_r", pl.UInt32)]:
+        if out.schema[name] != dtype:
+            out = out.with_columns(pl.col(name).cast(dtype))
+    return out
 
 
-def _pass1(batches: Iterator[pa.RecordBatch], *, settings: MatchSettings, n_register: int) -> Iterator[pa.RecordBatch]:
-    """``mapInArrow``: term counts, household sizes and sample rows of each piece."""
-    for batch in batches:
-        piece = _frame(batch)
-        if piece.height == 0:
-            continue
-        prepared = _prepared(piece, settings)
-        w, d, _ = sl.term_counts(prepared, settings)
-        sa, sb = sl.sample_candidates(prepared, n_register, settings)
-        parts = [
-            w.select(pl.lit(_KIND_WORD).alias("kind"), pl.lit(None, pl.Int64).alias("r"),
-                     pl.col("w").reinterpret(signed=True).alias("key"), pl.col("n").cast(pl.Int64)),
-            d.select(pl.lit(_KIND_DOB).alias("kind"), pl.lit(None, pl.Int64).alias("r"),
-                     pl.col("_dob").cast(pl.Int64).alias("key"), pl.col("n").cast(pl.Int64)),
-            sa.select(pl.lit(_KIND_SAMPLE_A).alias("kind"), pl.col("_r").cast(pl.Int64).alias("r"),
-                      pl.col("h").reinterpret(signed=True).alias("key")),
-            sb.select(pl.lit(_KIND_SAMPLE_B).alias("kind"), pl.col("_r").cast(pl.Int64).alias("r"),
-                      pl.col("_nik_r").cast(pl.Int64).alias("key"), pl.col("_pid_r").alias("pid")),
-            sl.household_counts(prepared).select(pl.lit(_KIND_HOUSEHOLD).alias("kind"),
-                                                 pl.col("_hid").alias("household_id"), pl.col("hh_n").cast(pl.Int64).alias("n")),
-        ]
-        out = pl.concat(parts, how="diagonal_relaxed").with_columns(pl.col("kind").cast(pl.Int32))
-        yield from _batches(out, _PASS1)
-
-
-def _pass2(batches: Iterator[pa.RecordBatch], *, rows: pl.Series, households: pl.Series, desa: pl.Series | None,
-           person_ids: pl.Series, out_schema: pa.Schema, keys: pl.DataFrame | None = None,
-           settings: MatchSettings | None = None, tables=None, candidates_only: bool = False) -> Iterator[pa.RecordBatch]:
-    """``mapInArrow``: the rows of each piece the slice keeps: ``rows``, the candidates of ``keys``
-    (the batch's blocking keys), the ``households``, ``desa`` and ``person_ids``; with ``out_schema``
-    :data:`_POSITIONS`, only their positions (``_r``)."""
-    for batch in batches:
-        piece = _frame(batch).with_columns(pl.col("_r").cast(pl.UInt32))
-        if piece.height == 0:
-            continue
-        wanted_rows = rows
-        if keys is not None:
-            hit = sl.candidates(_prepared(piece, settings), keys, settings, tables)["_r"]
-            if candidates_only:
-                kept = piece.join(pl.DataFrame({"_r": hit}), on="_r", how="semi")
-                if kept.height:
-                    yield from _batches(kept, out_schema)
-                continue
-            wanted_rows = pl.concat([rows.cast(pl.UInt32), hit]).unique()
-        kept = piece.filter(keep_expr(piece, wanted_rows, households, desa, person_ids))
-        if kept.height:
-            yield from _batches(kept, out_schema)
-
-
-# ---------------------------------------------------------------- the driver
-
-
-def _spark_schema(schema: pa.Schema):
-    from pyspark.sql.pandas.types import from_arrow_schema
-
-    return from_arrow_schema(schema)
-
-
-def _dataset_frame(spark: SparkSession, dataset: RegisterDataset, today: dt.date,
-                   schema: Schema) -> tuple[DataFrame, pa.Schema, pl.Schema]:
-    """The dataset's canonical rows as a Spark DataFrame with ``_r``: one task per file, which
-    reads the file and normalises it whole, as :meth:`RegisterDataset.read` does (no shuffle of the
-    raw rows). The executors read the files by the paths the driver sees (a shared file system)."""
-    from pyspark.sql.types import LongType, StringType, StructField, StructType
-
-    first = next(f for f in dataset.files if f.rows)
-    sample = pl.read_parquet(first.path, n_rows=50)
-    probe = normalised_piece(sample, first.name, pl.int_range(2, sample.height + 2, eager=True), schema, today)
-    out_schema = _arrow(probe.with_columns(pl.lit(0, pl.Int64).alias("_r"))).schema
-    files = [(str(f.path.resolve()), f.name, f.first) for f in dataset.files if f.rows]
-    listing = spark.createDataFrame(files, StructType([StructField("path", StringType()), StructField(
-        "name", StringType()), StructField("first", LongType())]))
-    fn = functools.partial(_read_files, out_schema=out_schema, today=today)
-    # one file per partition: by its first row's position (hashing the paths left 17 of 40 partitions
-    # empty and read 4 files in one task on the national benchmark)
-    return (listing.repartitionByRange(len(files), "first").mapInArrow(fn, _spark_schema(out_schema)), out_schema,
-            probe.schema)
-
-
-def _read_files(batches: Iterator[pa.RecordBatch], *, out_schema: pa.Schema, today: dt.date) -> Iterator[pa.RecordBatch]:
-    """``mapInArrow`` over the dataset's file list: each file read and normalised whole, ``_r`` its rows'
-    positions in the register."""
-    schema = load_schema()
-    for batch in batches:
-        for path, name, first in _frame(batch).iter_rows():
-            frame = pl.read_parquet(path)
-            lines = pl.int_range(2, frame.height + 2, dtype=pl.Int64, eager=True)
-            canon = normalised_piece(frame, name, lines, schema, today)
-            canon = canon.with_columns(pl.int_range(first, first + canon.height, dtype=pl.Int64).alias("_r"))
-            yield from _batches(canon, out_schema)
-
-
-def _frame_to_spark(spark: SparkSession, register: pl.DataFrame) -> tuple[DataFrame, pa.Schema, pl.Schema]:
-    t = _arrow(register.with_row_index("_r").with_columns(pl.col("_r").cast(pl.Int64)).select(
-        *register.columns, "_r"))
-    # spread over the shuffle partitions in no particular order: the slice must not depend on it
-    parts = int(spark.conf.get("spark.sql.shuffle.partitions") or 1)
-    return spark.createDataFrame(t).repartition(parts), t.schema, register.schema
-
-
-def _slice(spark: SparkSession, canon: DataFrame, n_register: int, want: Wanted,
-           settings: MatchSettings) -> tuple[pl.DataFrame, Any, dict[str, float]]:
+def _slice(reg: _Register, want: Wanted, settings: MatchSettings) -> tuple[pl.DataFrame, Any, dict[str, float]]:
     from pyspark.sql import functions as F
 
     t0 = time.perf_counter()
-    narrow = _narrow(canon)
-    fn1 = functools.partial(_pass1, settings=settings, n_register=n_register)
-    p1 = narrow.mapInArrow(fn1, _spark_schema(_PASS1))
+    n_register = reg.n_register
+    p1 = reg.map(_pass1, _PASS1, settings=settings, n_register=n_register)
     found = _frame(p1.groupBy("kind", "key", "household_id", "r", "pid").agg(F.sum("n").alias("n")).toArrow())
     words = found.filter(pl.col("kind") == _KIND_WORD).select(
         pl.col("key").reinterpret(signed=False).alias("w"), pl.col("n").cast(pl.UInt64))
@@ -362,62 +406,22 @@ def _slice(spark: SparkSession, canon: DataFrame, n_register: int, want: Wanted,
     keys = sl.batch_keys(want.batch, settings, tables)
     del found
     t1 = time.perf_counter()
-    common = dict(rows=picked, households=NO_HOUSEHOLDS, person_ids=want.person_ids, keys=keys, settings=settings,
-                  tables=tables)
-    fn2 = functools.partial(_pass2, desa=want.desa, out_schema=_POSITIONS, **common)
-    positions = narrow.mapInArrow(fn2, _spark_schema(_POSITIONS))
+    kept = reg.rows(_kept, rows=picked, desa=want.desa, person_ids=want.person_ids, keys=keys, settings=settings,
+                    tables=tables)
     if want.infer_desa:  # a file that names no desa covers the desa of the persons it links
-        narrow_schema = _arrow_schema(narrow)
-        cand = _frame(narrow.mapInArrow(functools.partial(_pass2, desa=None, candidates_only=True,
-                                                          out_schema=narrow_schema, **common),
-                                        _spark_schema(narrow_schema)).toArrow())
-        extra = closure_sets(cand.select(*_closure_columns(cand)), want)
-        fn3 = functools.partial(_pass2, rows=pl.Series("_r", [], pl.UInt32), households=NO_HOUSEHOLDS, desa=extra,
-                                person_ids=want.person_ids, out_schema=_POSITIONS)
-        positions = positions.union(narrow.mapInArrow(fn3, _spark_schema(_POSITIONS))).distinct()
-    kept = _rows_at(canon, positions)
-    in_order = kept["_r"].is_sorted()
-    log.info("spark slice came back %s", "in order" if in_order else "out of order: sorted here")
-    kept = kept if in_order else kept.sort("_r")
+        cand = _frame(reg.map(_candidate_desa, _DESA, keys=keys, settings=settings, tables=tables).toArrow())
+        more = reg.rows(_closure_rows, households=NO_HOUSEHOLDS, desa=closure_sets(cand, want))
+        kept = pl.concat([kept, more]).unique("_r", keep="first").sort("_r")
     return kept, tables, {"pass1": round(t1 - t0, 3), "pass2": round(time.perf_counter() - t1, 3)}
 
 
-def _arrow_schema(frame: DataFrame) -> pa.Schema:
-    from pyspark.sql.pandas.types import to_arrow_schema
-
-    return to_arrow_schema(frame.schema)
-
-
-#: :func:`slrt_cli.match.slice.closure_filter`'s ``str.strip_chars()`` in Spark: Unicode white space
-#: at either end (Java's ``\s`` with ``(?U)`` is Unicode's White_Space, as Rust's ``trim``)
-_STRIPPED = r"(?U)^\s+|\s+$"
-
-
-def _fetcher(canon: DataFrame, like: pl.Schema):
-    """Pass 3 on Spark: the rows (with ``_r``) of some households, found by a join in Spark (the
-    households broadcast), without a pass through Python (:func:`slrt_cli.match.slice.closure_filter`)."""
-    from pyspark.sql import functions as F
-
+def _fetcher(reg: _Register) -> Callable[[pl.Series], pl.DataFrame]:
+    """Pass 3 on Spark: the rows (with ``_r``) of some households, each piece read again."""
     def fetch(households: pl.Series) -> pl.DataFrame:
-        ids = households.cast(pl.Utf8).drop_nulls()
-        if "household_id" not in canon.columns or not ids.len():
-            got = pl.DataFrame(schema={**like, "_r": pl.Int64})
-        else:
-            wanted = canon.sparkSession.createDataFrame(pa.table({"_hid": ids.to_arrow().cast(pa.string())}))
-            hid = F.regexp_replace(F.col("household_id").cast("string"), _STRIPPED, "")
-            got = _collected(canon.join(F.broadcast(wanted), hid == F.col("_hid"), "left_semi"))
-        return _as_like(got, like)
+        if not households.len():
+            return pl.DataFrame(schema={**reg.like, "_r": pl.UInt32})
+        return reg.rows(_closure_rows, households=households, desa=None)
     return fetch
-
-
-def _as_like(frame: pl.DataFrame, like: pl.Schema) -> pl.DataFrame:
-    """``frame``'s columns of ``like`` (and ``_r``) in their dtypes, which Arrow widened: a column
-    cast at a time, so that a slice of GiBs is never copied whole."""
-    out = frame.select(*like, "_r")
-    for name, dtype in [*like.items(), ("_r", pl.UInt32)]:
-        if out.schema[name] != dtype:
-            out = out.with_columns(pl.col(name).cast(dtype))
-    return out
 
 
 def slice_spark(rows: pl.DataFrame, register: pl.DataFrame | RegisterDataset, settings: MatchSettings,
@@ -425,25 +429,16 @@ def slice_spark(rows: pl.DataFrame, register: pl.DataFrame | RegisterDataset, se
                 person_ids: pl.Series | None = None) -> RegisterSlice:
     """The slice of a register (in memory, or a dataset Spark reads itself) computed by Spark."""
     want = wanted(rows, settings, coverage, person_ids)
-    if isinstance(register, RegisterDataset):
-        canon, _, like = _dataset_frame(spark, register, today, schema)
-        n_register, files = register.rows, [{"file": f.name, "rows": f.rows} for f in register.files]
-    else:
-        canon, _, like = _frame_to_spark(spark, register)
-        n_register, files = register.height, []
-    from pyspark import StorageLevel
-
-    canon = canon.persist(StorageLevel.DISK_ONLY)  # read (and normalised) once for the three passes
+    reg = _Register(spark, register, today, schema)
     try:
-        out, tables, seconds = _slice(spark, canon, n_register, want, settings)
+        out, tables, seconds = _slice(reg, want, settings)
     except BaseException:
-        canon.unpersist()
+        reg.release()
         raise
-    out = _as_like(out, like)
-    log.info("spark slice rows=%d of %d", out.height, n_register)
+    log.info("spark slice rows=%d of %d", out.height, reg.n_register)
     _collect_driver_garbage(spark)
-    return RegisterSlice(out.drop("_r"), tables, n_register, "spark", len(files) or 1, seconds, files, out["_r"],
-                         _fetcher(canon, like), canon.unpersist)
+    return RegisterSlice(out.drop("_r"), tables, reg.n_register, "spark", len(reg.files) or 1, seconds, reg.files,
+                         out["_r"], _fetcher(reg), reg.release)
 
 
 def _collect_driver_garbage(spark: SparkSession) -> None:
@@ -468,15 +463,12 @@ def _is_connect(spark: SparkSession) -> bool:
 _DEDUP1 = pa.schema([("kind", pa.int32()), ("person_id", pa.string()), ("k", pa.int64()), ("n", pa.int64())])
 
 
-def _dedup_pass1(batches: Iterator[pa.RecordBatch], *, settings: MatchSettings) -> Iterator[pa.RecordBatch]:
-    """``mapInArrow``: each piece's block keys, name counts and rows (:func:`slrt_cli.match.dedup.block_keys`)."""
+def _dedup_pass1(pieces: Iterator[pl.DataFrame], *, settings: MatchSettings) -> Iterator[pa.RecordBatch]:
+    """Each piece's block keys, name counts and rows (:func:`slrt_cli.match.dedup.block_keys`)."""
     from slrt_cli.match.dedup import block_keys
 
-    for batch in batches:
-        piece = _frame(batch).drop("_r", strict=False)
-        if piece.height == 0:
-            continue
-        keys, names, n = block_keys(piece, settings)
+    for piece in pieces:
+        keys, names, n = block_keys(piece.drop("_r"), settings)
         out = pl.concat([
             keys.select(pl.lit(0, pl.Int32).alias("kind"), "person_id", pl.col("k").reinterpret(signed=True)),
             names.select(pl.lit(1, pl.Int32).alias("kind"), pl.col("name_hash").cast(pl.Int64).alias("k"),
@@ -486,12 +478,9 @@ def _dedup_pass1(batches: Iterator[pa.RecordBatch], *, settings: MatchSettings) 
         yield from _batches(out, _DEDUP1)
 
 
-def _dedup_pass2(batches: Iterator[pa.RecordBatch], *, ids: pl.Series, out_schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    for batch in batches:
-        piece = _frame(batch)
-        kept = piece.filter(person_filter(piece, ids))
-        if kept.height:
-            yield from _batches(kept, out_schema)
+def _persons(pieces: Iterator[pl.DataFrame], *, ids: pl.Series) -> Iterator[pl.DataFrame]:
+    for piece in pieces:
+        yield piece.filter(person_filter(piece, ids))
 
 
 def dedup_spark(register: pl.DataFrame | RegisterDataset, settings: MatchSettings, schema: Schema, today: dt.date,
@@ -501,26 +490,21 @@ def dedup_spark(register: pl.DataFrame | RegisterDataset, settings: MatchSetting
     from pyspark.sql import functions as F
 
     t0 = time.perf_counter()
-    if isinstance(register, RegisterDataset):
-        canon, out_schema, like = _dataset_frame(spark, register, today, schema)
-        n_register = register.rows
-    else:
-        canon, out_schema, like = _frame_to_spark(spark, register)
-        n_register = register.height
-    fn = functools.partial(_dedup_pass1, settings=settings)
-    p1 = canon.mapInArrow(fn, _spark_schema(_DEDUP1)).persist(StorageLevel.DISK_ONLY)
-    keys = p1.filter(F.col("kind") == 0)
-    twice = keys.groupBy("k").count().filter(F.col("count") > 1).select("k")
-    ids = _frame(keys.join(twice, on="k", how="left_semi").select("person_id").distinct().toArrow())["person_id"]
-    names = _frame(p1.filter(F.col("kind") == 1).groupBy("k").agg(F.sum("n").alias("n")).toArrow())
-    n_rows = int(p1.filter(F.col("kind") == 2).agg(F.sum("n")).collect()[0][0] or 0)
-    p1.unpersist()
-    counts = add_name_counts([names.select(pl.col("k").alias("name_hash"), pl.col("n").cast(pl.UInt64))])
-    t1 = time.perf_counter()
-    fn2 = functools.partial(_dedup_pass2, ids=ids.cast(pl.Utf8).sort(), out_schema=out_schema)
-    kept = _frame(canon.mapInArrow(fn2, _spark_schema(out_schema)).toArrow()).drop("_r")
-    kept = kept.select([pl.col(c).cast(t) for c, t in like.items()])
-    return DedupSlice(kept, counts, n_rows, n_register, "spark",
+    reg = _Register(spark, register, today, schema)
+    try:
+        p1 = reg.map(_dedup_pass1, _DEDUP1, settings=settings).persist(StorageLevel.DISK_ONLY)
+        keys = p1.filter(F.col("kind") == 0)
+        twice = keys.groupBy("k").count().filter(F.col("count") > 1).select("k")
+        ids = _frame(keys.join(twice, on="k", how="left_semi").select("person_id").distinct().toArrow())["person_id"]
+        names = _frame(p1.filter(F.col("kind") == 1).groupBy("k").agg(F.sum("n").alias("n")).toArrow())
+        n_rows = int(p1.filter(F.col("kind") == 2).agg(F.sum("n")).collect()[0][0] or 0)
+        p1.unpersist()
+        counts = add_name_counts([names.select(pl.col("k").alias("name_hash"), pl.col("n").cast(pl.UInt64))])
+        t1 = time.perf_counter()
+        kept = reg.rows(_persons, ids=ids.cast(pl.Utf8).sort()).drop("_r")
+    finally:
+        reg.release()
+    return DedupSlice(kept, counts, n_rows, reg.n_register, "spark",
                       {"pass1": round(t1 - t0, 3), "pass2": round(time.perf_counter() - t1, 3)})
 
 

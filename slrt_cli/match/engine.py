@@ -105,6 +105,7 @@ def match(
     decisions: pl.DataFrame | None = None,
     tables: TermTables | None = None,
     mapper: Mapper | None = None,
+    assigner: matcher.Assigner | None = None,
 ) -> pl.DataFrame:
     """Link every batch row to the register or declare it new.
 
@@ -124,6 +125,8 @@ def match(
         mapper: runs the scoring of the partitions elsewhere: ``mapper(fn, makers)`` returns
             ``[fn(make()) for make in makers]``, in order (e.g. on Spark executors; each task is
             made when it is handed over); ``workers`` is then unused.
+        assigner: runs the one-to-one assignment and the household stage elsewhere (e.g. as
+            Spark DataFrame operations, :mod:`slrt_cli.engines.spark_assign`), with the same result.
 
     Returns:
         One row per batch row, sorted by ``source_file``, ``source_sheet``,
@@ -135,7 +138,7 @@ def match(
     """
     return match_details(
         batch, register, settings, partition_by=partition_by, workers=workers, decisions=decisions, tables=tables,
-        mapper=mapper,
+        mapper=mapper, assigner=assigner,
     )[0]
 
 
@@ -149,6 +152,7 @@ def match_details(
     decisions: pl.DataFrame | None = None,
     tables: TermTables | None = None,
     mapper: Mapper | None = None,
+    assigner: matcher.Assigner | None = None,
 ) -> tuple[pl.DataFrame, Weights]:
     """:func:`match`, also returning the estimated :class:`Weights`.
 
@@ -175,7 +179,7 @@ def match_details(
     cache = features.RegisterFeatures(r, s.names)
     w = estimate_prepared(b, r, s, cache, tables, name_dob)
     clock.lap("estimate")
-    out = _run(b, r, w, s, partition_by, workers, cache, pairs, clock, decisions, mapper)
+    out = _run(b, r, w, s, partition_by, workers, cache, pairs, clock, decisions, mapper, assigner)
     w.diagnostics["seconds"] = clock.laps
     return out, w
 
@@ -217,6 +221,7 @@ def _run(
     clock: _Clock | None = None,
     decisions: pl.DataFrame | None = None,
     mapper: Mapper | None = None,
+    assigner: matcher.Assigner | None = None,
 ) -> pl.DataFrame:
     cache = cache if cache is not None else features.RegisterFeatures(r, s.names)
     clock = clock if clock is not None else _Clock()
@@ -259,7 +264,7 @@ def _run(
         edges = matcher.apply_decisions(edges, decided)
     w.diagnostics.update(pairs_blocked=n_blocked, pairs_compared=pairs.height, pairs_scored=edges.height)
     clock.lap("score")
-    resolved = matcher.resolve(edges, b, r, w, s)
+    resolved = matcher.resolve(edges, b, r, w, s, assigner)
     clock.lap("assign")
     out = _render(resolved, b, r, s)
     clock.lap("render")

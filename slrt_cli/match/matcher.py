@@ -32,6 +32,7 @@ Outcomes: ``matched`` (link), ``review`` (best candidate shown), ``new``,
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import polars as pl
 
@@ -246,7 +247,7 @@ def assign(edges: pl.DataFrame, settings: MatchSettings) -> tuple[pl.DataFrame, 
         lost = rem.filter(
             pl.col("_r").is_in(tr.implode()) & ~pl.col("_b").is_in(tb.implode()) & (pl.col("o") == pl.col("ob"))
         )
-        dup = lost.filter(pl.col("dup_ok") & (pl.col("pri") >= 1) & (pl.col("score") >= settings.match_threshold))
+        dup = lost.filter(can_duplicate(settings))
         dups.append(dup.select("_b", "_r"))
         gone_b = pl.concat([tb, dup["_b"]]).implode()
         rem = rem.filter(~pl.col("_b").is_in(gone_b) & ~pl.col("_r").is_in(tr.implode())).drop("ob", "or")
@@ -254,19 +255,27 @@ def assign(edges: pl.DataFrame, settings: MatchSettings) -> tuple[pl.DataFrame, 
     return pl.concat([empty, *taken]), pl.concat([empty, *dups])
 
 
+def can_duplicate(settings: MatchSettings) -> pl.Expr:
+    """A pair whose row, losing its register person to another row, is a ``duplicate`` of it."""
+    return pl.col("dup_ok") & (pl.col("pri") >= 1) & (pl.col("score") >= settings.match_threshold)
+
+
+def eligible(settings: MatchSettings) -> pl.Expr:
+    """A pair the assignment considers: a decision, a NIK, or a score worth a review."""
+    return pl.col("decided") | pl.col("stage1") | pl.col("nik_conflict") | (pl.col("score") >= settings.review_threshold)
+
+
 def _eligible(edges: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
-    return edges.filter(
-        pl.col("decided") | pl.col("stage1") | pl.col("nik_conflict") | (pl.col("score") >= settings.review_threshold)
-    )
+    return edges.filter(eligible(settings))
 
 
-def _linked(settings: MatchSettings) -> pl.Expr:
+def linked(settings: MatchSettings) -> pl.Expr:
     """A pair that makes a link: a reviewer's ``sama``, a stage-1 NIK, or a gated pair above the threshold."""
     return (pl.col("pri") >= 2) | ((pl.col("pri") == 1) & (pl.col("score") >= settings.match_threshold))
 
 
 def _matched(edges: pl.DataFrame, assigned: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
-    return assigned.join(edges, on=["_b", "_r"], how="left").filter(_linked(settings))
+    return assigned.join(edges, on=["_b", "_r"], how="left").filter(linked(settings))
 
 
 def apply_decisions(edges: pl.DataFrame, decided: pl.DataFrame | None) -> pl.DataFrame:
@@ -308,7 +317,7 @@ def household_rescore(
     the same for every member and are left out. ``hh_bonus`` marks the pairs the
     household evidence raised.
     """
-    fam = batch.filter(pl.col("_status") != "rejected").select("_b", family_key(batch).alias("fam")).drop_nulls()
+    fam = families(batch)
     size = fam.group_by("fam").agg(pl.len().alias("n"))
     links = matched.select("_b", pl.col("_hid_r").alias("hh")).join(fam, on="_b")
     counts = links.group_by("fam", "hh").agg(pl.len().alias("c"))
@@ -318,15 +327,32 @@ def household_rescore(
         .join(size, on="fam")
         .join(links.select("_b", pl.col("hh").alias("own")), on="_b", how="left")
     )
-    others = pl.col("c") - (pl.col("own") == pl.col("hh")).fill_null(False).cast(pl.UInt32)
-    need = pl.max_horizontal(pl.lit(settings.household_min_linked), (pl.col("n") - 1) * settings.household_majority)
-    rows = rows.filter((pl.col("n") > 1) & (others >= need)).select("_b", "hh")
+    rows = rows.filter(household_majority(settings)).select("_b", "hh")
     wanted = rows["hh"].unique().implode()
     sizes = weights.household_sizes  # a slice of a larger register holds only some members: its counts
     if sizes is None:
         sizes = register.select("_hid").filter(pl.col("_hid").is_in(wanted)).group_by("_hid").agg(pl.len().alias("hh_n"))
     hh_size = sizes.filter(pl.col("_hid").is_in(wanted))
     out = edges.join(rows, on="_b", how="left").join(hh_size, left_on="_hid_r", right_on="_hid", how="left")
+    return rescore_inside(out, weights)
+
+
+def families(batch: pl.DataFrame) -> pl.DataFrame:
+    """(``_b``, ``fam``): the village family (:func:`family_key`) of each batch row not rejected."""
+    return batch.filter(pl.col("_status") != "rejected").select("_b", family_key(batch).alias("fam")).drop_nulls()
+
+
+def household_majority(settings: MatchSettings) -> pl.Expr:
+    """On a row with its family's size ``n``, the household ``hh`` most of the family links to
+    (``c`` links) and its own link's household ``own``: enough *other* rows of the family are in ``hh``."""
+    others = pl.col("c") - (pl.col("own") == pl.col("hh")).fill_null(False).cast(pl.UInt32)
+    need = pl.max_horizontal(pl.lit(settings.household_min_linked), (pl.col("n") - 1) * settings.household_majority)
+    return (pl.col("n") > 1) & (others >= need)
+
+
+def rescore_inside(out: pl.DataFrame, weights: Weights) -> pl.DataFrame:
+    """The pairs with their family's household ``hh`` and its size ``hh_n`` (null when none): a pair
+    inside ``hh`` that passes the person gate takes the household prior when that raises it."""
     inside = ((pl.col("_hid_r") == pl.col("hh")) & (pl.col("pri") >= 1)).fill_null(False)
     local = (
         wt.local_prior_bits(weights, pl.col("hh_n").fill_null(2))
@@ -345,34 +371,65 @@ def household_rescore(
     )
 
 
-def resolve(
-    edges: pl.DataFrame, batch: pl.DataFrame, register: pl.DataFrame, weights: Weights, settings: MatchSettings
-) -> pl.DataFrame:
-    """Assignment + household stage + outcomes: one row per batch row (``_b``) with the chosen pair.
+#: ``assigner(edges, batch, register, weights, settings) -> (chosen, best)``: stages 3 and 4 run
+#: elsewhere (e.g. as Spark DataFrame operations), giving what :func:`assign_rows` gives
+Assigner = Callable[[pl.DataFrame, pl.DataFrame, pl.DataFrame, Weights, MatchSettings],
+                    tuple[pl.DataFrame, pl.DataFrame]]
 
-    Columns: ``_b``, ``outcome``, ``_r`` (link or best candidate), ``match_stage``,
-    ``score`` and the chosen pair's levels/weights/flags (null when none).
-    """
-    ids = compare._gather(register, "_r", edges["_r"], ("_pid", "_hid"), "r")
-    edges = pl.concat([edges, ids], how="horizontal")
+#: the columns of the scored pairs that stages 3 and 4 read
+ASSIGN_COLUMNS = ("_b", "_r", "pri", "bits", "score", "dup_ok", "decided", "stage1", "nik_conflict", "_pid_r",
+                  "_hid_r", "bits_person", "tf_name", "tf_dob", "hh_bonus")
+#: what they give back of a chosen pair (the other columns are the scoring's)
+RESCORED = ("bits", "score", "hh_bonus")
+
+
+def assign_rows(
+    edges: pl.DataFrame, batch: pl.DataFrame, register: pl.DataFrame, weights: Weights, settings: MatchSettings
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Stages 3 and 4 on the scored pairs (with ``_pid_r``, ``_hid_r``): one-to-one assignment,
+    the household stage, and the assignment again.
+
+    Returns the chosen pairs (``_b``, ``_r``, ``_kind``: ``a`` assigned or ``d`` duplicate, and
+    their :data:`RESCORED` columns) and each row's best score after the household stage (``_b``,
+    ``_best``)."""
     first, _ = assign(_eligible(edges, settings), settings)
     matched = _matched(edges, first, settings)
-    edges = edges.with_columns(pl.col("bits").alias("bits_global"))
     edges = household_rescore(edges, batch, register, matched, weights, settings)
     assigned, dups = assign(_eligible(edges, settings), settings)
-
     chosen = pl.concat(
         [
             assigned.with_columns(pl.lit("a").alias("_kind")),
             dups.with_columns(pl.lit("d").alias("_kind")),
         ]
-    ).join(edges, on=["_b", "_r"], how="left")
+    ).join(edges.select("_b", "_r", *RESCORED), on=["_b", "_r"], how="left")
+    return chosen, edges.group_by("_b").agg(pl.col("score").max().alias("_best"))
+
+
+def resolve(
+    edges: pl.DataFrame,
+    batch: pl.DataFrame,
+    register: pl.DataFrame,
+    weights: Weights,
+    settings: MatchSettings,
+    assigner: Assigner | None = None,
+) -> pl.DataFrame:
+    """Assignment + household stage + outcomes: one row per batch row (``_b``) with the chosen pair.
+
+    Columns: ``_b``, ``outcome``, ``_r`` (link or best candidate), ``match_stage``,
+    ``score`` and the chosen pair's levels/weights/flags (null when none). ``assigner`` runs
+    stages 3 and 4 elsewhere (:func:`assign_rows` here).
+    """
+    ids = compare._gather(register, "_r", edges["_r"], ("_pid", "_hid"), "r")
+    edges = pl.concat([edges, ids], how="horizontal").with_columns(pl.col("bits").alias("bits_global"))
+    chosen, best = (assigner or assign_rows)(edges, batch, register, weights, settings)
+    chosen = chosen.select("_b", "_r", *RESCORED, "_kind").join(
+        edges.drop(*RESCORED), on=["_b", "_r"], how="left")
     match_bits = logit_bits(settings.match_threshold)
-    linked = _linked(settings)
+    is_link = linked(settings)
     outcome = (
         pl.when(pl.col("_kind") == "d")
         .then(pl.lit("duplicate"))
-        .when(linked)
+        .when(is_link)
         .then(pl.lit("matched"))
         .otherwise(pl.lit("review"))
     )
@@ -386,7 +443,6 @@ def resolve(
         .otherwise(pl.lit("probabilistic"))
     )
     chosen = chosen.with_columns(outcome.alias("outcome"), stage.alias("match_stage"))
-    best = edges.group_by("_b").agg(pl.col("score").max().alias("_best"))
     out = batch.select("_b", "_status").join(chosen, on="_b", how="left").join(best, on="_b", how="left")
     rejected = pl.col("_status") == "rejected"
     return (
