@@ -216,39 +216,32 @@ def _people(n: int) -> pl.DataFrame:
     })
 
 
-def test_a_frame_made_from_arrow_holds_no_arrow_memory():
-    # polars takes Arrow's buffers without copying: a slice made straight from the Arrow table Spark
-    # hands over kept every batch's buffer alive for the whole matching (GiBs on the national month)
+def test_rows_kept_by_a_pass_come_back_as_sent_and_let_go_of_spark_memory():
+    """A pass's kept rows cross as Arrow IPC pieces (:func:`_rows_out`): read back, they are the
+    rows sent, dtypes and all, in polars' own memory; the table Spark handed over is let go while
+    they are read (the national month's slice is GiBs)."""
     import pyarrow as pa
 
-    from slrt_cli.engines.spark import _owned
+    from slrt_cli.engines.spark import _IPC_ROWS, _contiguous, _from_ipc, _rows_out
 
-    source = _people(60_000)
+    source = _people(2 * _IPC_ROWS + 40_123).with_columns(pl.col("_r").cast(pl.UInt32),
+                                                       pl.lit(None, pl.Utf8).alias("kosong"))
+
+    def keep(pieces):
+        for piece in pieces:
+            yield piece.filter(pl.col("_r") % 2 == 0)
+
+    def table() -> pa.Table:
+        return pa.Table.from_batches(list(_rows_out(iter([source.head(120_000), source.tail(-120_000)]), keep=keep)))
+
     before = pa.total_allocated_bytes()
-
-    def table() -> pa.Table:  # batches in one buffer of Arrow's, as an IPC stream gives them
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, source.to_arrow().schema) as w:
-            w.write_table(source.to_arrow(), max_chunksize=10_000)
-        return pa.ipc.open_stream(sink.getvalue()).read_all()
-
-    out = _owned(table)
+    parts = _from_ipc(table)
     assert pa.total_allocated_bytes() - before < 50_000
-    assert_frame_equal(out, source)
-    assert out.n_chunks("all") == [1] * 4
-
-
-def test_a_frame_brought_from_spark_is_the_frame_sent(spark):
-    import pyarrow as pa
-
-    from slrt_cli.engines.spark import _collected
-
-    source = _people(30_000)
-    frame = spark.createDataFrame(source.to_arrow().cast(pa.schema([
-        ("_r", pa.int64()), ("nama", pa.string()), ("tanggal_lahir", pa.date32()), ("ok", pa.bool_())]))).repartition(3)
-    assert_frame_equal(_collected(frame).sort("_r"), source)
-    empty = _collected(frame.filter("_r < 0"))
-    assert empty.height == 0 and empty.columns == ["_r", "nama", "tanggal_lahir", "ok"]
+    assert len(parts) == 3  # pieces of at most _IPC_ROWS rows
+    out = _contiguous(pl.concat(parts, rechunk=False))
+    assert_frame_equal(out, source.filter(pl.col("_r") % 2 == 0))
+    assert out.n_chunks("all") == [1] * out.width
+    assert _from_ipc(lambda: pa.Table.from_batches([], schema=pa.schema([("ipc", pa.binary())]))) == []
 
 
 @pytest.mark.parametrize("partitions", [1, 3, 8])

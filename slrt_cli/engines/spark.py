@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import io
 import logging
 import os
 import re
@@ -272,11 +273,34 @@ def _on_pieces(batches: Iterator[pa.RecordBatch], *, fn: Callable, source: Calla
     return fn(source(batches), **kw)
 
 
-def _rows_out(pieces: Iterator[pl.DataFrame], *, keep: Callable, rows_schema: pa.Schema,
-              **kw: Any) -> Iterator[pa.RecordBatch]:
+#: what a pass that keeps rows gives back: the rows themselves, in Arrow IPC (LZ4) pieces of at
+#: most :data:`_IPC_ROWS` rows, which Spark carries as bytes, field by field conversions skipped
+_IPC = pa.schema([("ipc", pa.binary())])
+_IPC_ROWS = 50_000
+
+
+def _rows_out(pieces: Iterator[pl.DataFrame], *, keep: Callable, **kw: Any) -> Iterator[pa.RecordBatch]:
     for kept in keep(pieces, **kw):
-        if kept.height:
-            yield from _batches(kept, rows_schema)
+        for part in kept.iter_slices(_IPC_ROWS):
+            buf = io.BytesIO()
+            part.write_ipc(buf, compression="lz4")
+            yield pa.record_batch([pa.array([buf.getvalue()], pa.binary())], schema=_IPC)
+
+
+def _from_ipc(arrow: Callable[[], pa.Table]) -> list[pl.DataFrame]:
+    """The pieces of rows in the table ``arrow()`` makes (:func:`_rows_out`), each read into polars'
+    own memory and its bytes let go before the next."""
+    table = arrow()
+    column = table.column("ipc")
+    del table
+    chunks = column.chunks
+    del column
+    chunks.reverse()
+    out = []
+    while chunks:
+        for blob in chunks.pop():
+            out.append(pl.read_ipc(io.BytesIO(blob.as_py())))
+    return out
 
 
 # ---------------------------------------------------------------- the driver
@@ -319,7 +343,6 @@ class _Register:
             self.frame = spark.createDataFrame(t).repartition(parts).persist(StorageLevel.DISK_ONLY)
             self.source = functools.partial(_pieces)
             self.n_register, self.like, self.files = register.height, register.schema, []
-        self.rows_schema = _arrow(pl.DataFrame(schema=self.like).with_columns(pl.lit(0, pl.Int64).alias("_r"))).schema
 
     def map(self, fn: Callable[..., Iterator[pa.RecordBatch]], out_schema: pa.Schema, **kw: Any) -> DataFrame:
         """``fn(pieces, **kw)`` run on every piece of the register (``mapInArrow``), giving ``out_schema``."""
@@ -328,9 +351,11 @@ class _Register:
 
     def rows(self, keep: Callable[..., Iterator[pl.DataFrame]], **kw: Any) -> pl.DataFrame:
         """The whole rows (with ``_r``) ``keep(pieces, **kw)`` keeps, at the driver in the register's
-        order (:func:`_collected`): a dataset's partitions hold its files in order, so that they come
-        back in order and are not sorted again here."""
-        got = _collected(self.map(_rows_out, self.rows_schema, keep=keep, rows_schema=self.rows_schema, **kw))
+        order, in polars' own memory (:func:`_from_ipc`): a dataset's partitions hold its files in
+        order, so that they come back in order and are not sorted again here."""
+        parts = _from_ipc(self.map(_rows_out, _IPC, keep=keep, **kw).toArrow)
+        got = _contiguous(pl.concat(parts, rechunk=False)) if parts else pl.DataFrame(schema={**self.like, "_r": pl.UInt32})
+        del parts
         in_order = got["_r"].is_sorted()
         log.debug("spark rows came back %s", "in order" if in_order else "out of order: sorted here")
         return _as_like(got if in_order else got.sort("_r"), self.like)
@@ -340,35 +365,8 @@ class _Register:
             self.frame.unpersist()
 
 
-def _collected(frame: DataFrame) -> pl.DataFrame:
-    """``frame`` brought to the driver as a polars frame that owns its memory, a batch at a time.
-
-    The Arrow table Spark hands over holds each batch's columns in one buffer, and polars takes
-    Arrow's numbers and a string column's bytes without copying them: a frame made from the table
-    would keep every batch's buffer for as long as it lives (on the 10M-person national month some
-    GiBs more than the local engine holds, for the whole matching). So each batch is copied into
-    polars' own memory (its strings rebuilt, its rows gathered) and let go before the next, and the
-    columns are made contiguous one at a time."""
-    return _owned(frame.toArrow)
-
-
-def _owned(arrow: Callable[[], pa.Table]) -> pl.DataFrame:
-    """The table ``arrow()`` makes, as a polars frame in polars' own memory (:func:`_collected`);
-    the table is made here so that nothing outside holds it while its batches are let go."""
-    table = arrow()
-    schema, batches = table.schema, table.to_batches()
-    del table
-    batches.reverse()
-    parts = []
-    while batches:
-        piece = _frame(batches.pop())
-        strings = [c for c, t in piece.schema.items() if t == pl.String]
-        piece = piece.with_columns(pl.concat_str([pl.col(c), pl.lit("")]).alias(c) for c in strings)
-        parts.append(piece.gather(pl.int_range(0, piece.height, eager=True)))
-    if not parts:
-        return _frame(schema.empty_table())
-    out = pl.concat(parts, rechunk=False)
-    del parts
+def _contiguous(out: pl.DataFrame) -> pl.DataFrame:
+    """``out`` with each column in one piece, made a column at a time (never a whole copy)."""
     for name in out.columns:
         out = out.with_columns(out[name].rechunk())
     return out

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 import pyarrow as pa
 
-from slrt_cli.engines.spark import _arrow, _batches, _frame, _spark_schema
+from slrt_cli.engines.spark import _arrow, _batches, _collect_driver_garbage, _frame, _spark_schema
 from slrt_cli.match import matcher
 from slrt_cli.match.settings import MatchSettings
 from slrt_cli.match.weights import Weights
@@ -67,6 +67,7 @@ def _order() -> Column:
 def _assign(pairs: DataFrame) -> DataFrame:
     """The pairs taken by the one-to-one assignment of ``pairs`` (with ``k``, :func:`_order`, and
     ``_dupc``): ``_b``, ``_r``, ``dup`` (the row is a duplicate of that person)."""
+    from pyspark import StorageLevel
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
@@ -81,7 +82,7 @@ def _assign(pairs: DataFrame) -> DataFrame:
              .withColumn("taken_r", F.max("acc").over(by_r))
              .withColumn("dup", (k == F.col("kb")) & ~F.col("acc") & F.col("taken_r") & F.col("_dupc"))
              .withColumn("gone_b", F.max(F.col("acc") | F.col("dup")).over(by_b))
-             .localCheckpoint())
+             .localCheckpoint(storageLevel=StorageLevel.DISK_ONLY))
         taken.append(w.filter(F.col("acc") | F.col("dup")).select("_b", "_r", "dup"))
         rem = w.filter(~F.col("gone_b") & ~F.col("taken_r")).select("_b", "_r", "k", "_dupc")
     log.info("spark assignment rounds=%d", rounds)
@@ -142,12 +143,13 @@ def spark_assigner(spark: SparkSession, min_pairs: int | None = None) -> matcher
 def assign_rows_spark(spark: SparkSession, edges: pl.DataFrame, batch: pl.DataFrame, register: pl.DataFrame,
                       weights: Weights, settings: MatchSettings) -> tuple[pl.DataFrame, pl.DataFrame]:
     """:func:`slrt_cli.match.matcher.assign_rows` computed by Spark: the same chosen pairs and best scores."""
+    from pyspark import StorageLevel
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     t = time.perf_counter()
     e = _flagged(edges.select(matcher.ASSIGN_COLUMNS), settings)
-    pairs = spark.createDataFrame(_arrow(e)).withColumn("k", _order()).localCheckpoint()
+    pairs = spark.createDataFrame(_arrow(e)).withColumn("k", _order()).localCheckpoint(storageLevel=StorageLevel.DISK_ONLY)
     first = _assign(pairs.filter("_elig"))
 
     # the household stage: each family's household, where most of its rows are linked
@@ -170,12 +172,13 @@ def assign_rows_spark(spark: SparkSession, edges: pl.DataFrame, batch: pl.DataFr
     schema = _arrow(e.head(0)).schema
     rescored = inside.mapInArrow(functools.partial(_rescored, weights=_light(weights), settings=settings,
                                                    out_schema=schema), _spark_schema(schema))
-    rescored = rescored.withColumn("k", _order()).localCheckpoint()
+    rescored = rescored.withColumn("k", _order()).localCheckpoint(storageLevel=StorageLevel.DISK_ONLY)
 
     second = _assign(rescored.filter("_elig"))
     chosen = _frame(second.join(rescored, ["_b", "_r"]).select(
         "_b", "_r", *matcher.RESCORED, F.when(F.col("dup"), "d").otherwise("a").alias("_kind")).toArrow())
     best = _frame(rescored.groupBy("_b").agg(F.max("score").alias("_best")).toArrow())
     log.info("spark assignment pairs=%d chosen=%d seconds=%.3f", edges.height, chosen.height, time.perf_counter() - t)
+    _collect_driver_garbage(spark)
     chosen = chosen.with_columns(pl.col("_b").cast(pl.UInt32), pl.col("_r").cast(pl.UInt32))
     return chosen, best.with_columns(pl.col("_b").cast(pl.UInt32))
