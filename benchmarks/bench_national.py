@@ -3,6 +3,8 @@
     python benchmarks/bench_national.py [--kabupaten 40] [--persons 250000] [--rows 25000] [--regenerate]
     python benchmarks/bench_national.py --only district      # the 1M-person, 100k-row month alone
     python benchmarks/bench_national.py --only dedup         # slrt dedup on the national register
+    python benchmarks/bench_national.py --only national --engines spark \
+        --spark-conf spark.slrt.assign.minPairs=0             # Spark assigns the month's pairs too
     python benchmarks/bench_national.py --only national --engines local --kabupaten 80 --rows 12500 \
         --data benchmarks/_data/national20                    # a 20M-person register on one machine
 
