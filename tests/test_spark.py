@@ -341,3 +341,13 @@ def test_a_month_of_few_pairs_is_assigned_on_the_driver(spark, month, caplog):
         out = match(month.batch, month.register, SETTINGS, assigner=spark_assigner(spark, min_pairs=10**9))
     assert "assignment on the driver" in caplog.text and "spark assignment rounds" not in caplog.text
     assert_frame_equal(out, match(month.batch, month.register, SETTINGS))
+
+
+def test_spark_assigns_every_month_on_a_cluster_and_large_ones_in_local_mode(spark):
+    from slrt_cli.engines.spark_assign import DEFAULT_MIN_PAIRS_LOCAL, default_min_pairs
+
+    class Cluster:  # a session whose master is a cluster's
+        sparkContext = type("Ctx", (), {"master": "spark://pusdatin:7077"})()
+
+    assert default_min_pairs(spark) == DEFAULT_MIN_PAIRS_LOCAL == 2_000_000
+    assert default_min_pairs(Cluster()) == 0

@@ -118,9 +118,10 @@ def scoring_mapper(engine: Engine):
 
 def assigner(engine: Engine, cut: RegisterSlice | None):
     """Where the matcher runs the one-to-one assignment and the household stage: as Spark DataFrame
-    operations (:mod:`.spark_assign`) when Spark is this run's engine (it cut the register's slice,
-    or a cluster's master is given), else None (here, the same rules in polars). A register file
-    with a ``local`` master starts no Spark (:func:`scoring_mapper`)."""
+    operations (:mod:`.spark_assign`: every month on a cluster, a month of many pairs in local mode)
+    when Spark is this run's engine (it cut the register's slice, or a cluster's master is given),
+    else None (here, the same rules in polars). A register file with a ``local`` master starts no
+    Spark (:func:`scoring_mapper`)."""
     if engine.name != "spark" or (cut is None and engine.spark_master.strip().startswith("local")):
         return None
     from slrt_cli.engines.spark import session

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 import pyarrow as pa
 
-from slrt_cli.engines.spark import _arrow, _batches, _collect_driver_garbage, _frame, _spark_schema
+from slrt_cli.engines.spark import _arrow, _batches, _collect_driver_garbage, _frame, _is_connect, _spark_schema
 from slrt_cli.match import matcher
 from slrt_cli.match.settings import MatchSettings
 from slrt_cli.match.weights import Weights
@@ -119,16 +119,26 @@ def _light(weights: Weights) -> Weights:
 #: the ``spark_conf`` key of the number of scored pairs from which Spark assigns them; fewer are
 #: assigned on the driver, by the same rules in polars
 MIN_PAIRS_KEY = "spark.slrt.assign.minPairs"
-#: a month's pairs are already on the driver, which assigns a million in about a second; Spark's
-#: rounds are some 40 jobs (the 1M-person district month's 104,417 pairs: 12 s on ``local[2]``)
-DEFAULT_MIN_PAIRS = 2_000_000
+#: its default with a ``local[...]`` master, whose executors are the driver's machine: a month's pairs
+#: are on the driver already, which assigns a million in about a second, while Spark's rounds are
+#: some 40 jobs (the 1M-person district month's 104,417 pairs: 12 s on ``local[2]``). On a cluster
+#: (or through Spark Connect) Spark assigns every month.
+DEFAULT_MIN_PAIRS_LOCAL = 2_000_000
+
+
+def default_min_pairs(spark: SparkSession) -> int:
+    """:data:`DEFAULT_MIN_PAIRS_LOCAL` with a local master, else 0 (as :func:`~slrt_cli.engines.spark.scoring_mapper`
+    scores on the executors of a cluster only)."""
+    if not _is_connect(spark) and spark.sparkContext.master.startswith("local"):
+        return DEFAULT_MIN_PAIRS_LOCAL
+    return 0
 
 
 def spark_assigner(spark: SparkSession, min_pairs: int | None = None) -> matcher.Assigner:
     """An ``assigner`` for :func:`slrt_cli.match.match`: stages 3 and 4 as Spark DataFrame operations
     when the month has ``min_pairs`` scored pairs or more (default: the session's
-    :data:`MIN_PAIRS_KEY`, else :data:`DEFAULT_MIN_PAIRS`), else on the driver."""
-    limit = min_pairs if min_pairs is not None else int(spark.conf.get(MIN_PAIRS_KEY, str(DEFAULT_MIN_PAIRS)))
+    :data:`MIN_PAIRS_KEY`, else :func:`default_min_pairs`), else on the driver."""
+    limit = min_pairs if min_pairs is not None else int(spark.conf.get(MIN_PAIRS_KEY, str(default_min_pairs(spark))))
 
     def assigner(edges: pl.DataFrame, batch: pl.DataFrame, register: pl.DataFrame, weights: Weights,
                  settings: MatchSettings) -> tuple[pl.DataFrame, pl.DataFrame]:
