@@ -29,7 +29,7 @@ from pathlib import Path
 import polars as pl
 
 from slrt_cli.atomic import check_target, staged_dir
-from slrt_cli.engines import Engine, assigner, completed, register_for, scoring_mapper, start_early
+from slrt_cli.engines import Engine, assigner, completed, register_for, scoring_mapper
 from slrt_cli.errors import UsageError
 from slrt_cli.export import write_summary, write_table
 from slrt_cli.lock import output_lock
@@ -142,7 +142,6 @@ def _nasional(batches, register, out, engine, coverage, full_ids, lang, overwrit
 
     clock = {"start": time.perf_counter()}
     found = find_batches(batches)
-    start_early(engine, register)
     rows = read_batches(found)
     source, reg_read = load_register_source(register, schema, today)
     settings = localised(settings or MatchSettings.default(), lang)

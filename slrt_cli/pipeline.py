@@ -20,7 +20,7 @@ import polars as pl
 from slrt_cli import export
 from slrt_cli.atomic import STAGING_PREFIXES, check_target, staged_dir
 from slrt_cli.errors import InputError, UsageError
-from slrt_cli.engines import Engine, completed, register_for, start_early
+from slrt_cli.engines import Engine, completed, register_for
 from slrt_cli.executor import Pool, worth_workers
 from slrt_cli.ingest import init_worker, read_and_normalise
 from slrt_cli.invariants import check_reconciliation
@@ -394,7 +394,6 @@ def _run_with(pool, inputs, register, out, *, lang, overwrite, today, progress, 
     clock = {"start": time.perf_counter()}
     if out is not None:
         check_target(Path(out), overwrite)
-    start_early(engine, register)
     # the register is loaded here while workers start reading the villages' files
     excluded = exclusions(out, state, register, decisions)
     report, (source, reg_read) = _validated(inputs, schema, today, progress,
@@ -536,12 +535,11 @@ def match_rows(
         path = path / "rows.parquet"
     if not path.is_file():
         raise UsageError("error_path_missing", path=str(path))
-    engine = engine or Engine()
     if out is not None:
         check_target(Path(out), overwrite)
-    start_early(engine, register)
     rows = pl.read_parquet(path)
     source, reg_read = load_register_source(register, schema, today)
+    engine = engine or Engine()
     reg, tables, n_register, cut = register_for(rows, source, settings, schema, today, engine, coverage)
     result = _match_and_reconcile(rows, reg, settings, full_ids, coverage, workers, None, tables, n_register, engine,
                                   cut)

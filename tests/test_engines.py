@@ -194,29 +194,3 @@ def test_a_file_naming_no_desa_covers_the_desa_of_the_persons_it_links(month):
     completed = cut.with_households(linked_households(batch, part))
     assert_same_month(reconcile(batch, whole, month.register, coverage="desa"),
                       reconcile(batch, part, completed, coverage="desa"))
-
-
-def test_spark_starts_early_only_when_it_will_slice_a_dataset(files, monkeypatch):
-    """``start_early``: the Spark session (its JVM takes seconds) is started in a background thread
-    while the month is read, when Spark will cut a register dataset; not for the local engine, a
-    register file, or Spark Connect (reached when the slice asks)."""
-    import threading
-
-    from slrt_cli.engines import spark as engine_spark, start_early
-
-    started: list[tuple[str, str]] = []
-    done = threading.Event()
-
-    def session(master, conf=None):
-        started.append((master, threading.current_thread().name))
-        done.set()
-
-    monkeypatch.setattr(engine_spark, "session", session)
-    dataset, file = files / "dtsen", files / "dtsen.parquet"
-    start_early(Engine("local"), [dataset])
-    start_early(Engine("spark", "local[2]"), [file])
-    start_early(Engine("spark", "sc://pusdatin:15002"), [dataset])
-    start_early(Engine("spark", "local[2]"), [dataset, file])  # two paths: read as files, not a dataset
-    assert not done.wait(0.5) and started == []
-    start_early(Engine("spark", "local[2]"), [dataset])
-    assert done.wait(30) and started == [("local[2]", "slrt-spark-start")]

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -59,28 +57,6 @@ class Engine:
             from slrt_cli.engines.spark import require_pyspark
 
             require_pyspark()
-
-
-def start_early(engine: Engine, register: Sequence[str | Path]) -> None:
-    """With the spark engine and a register dataset (which Spark will slice), start the Spark session
-    in a background thread while this process reads the month: its JVM takes some 5 s to start.
-    The slice then finds it started (PySpark's builder holds a lock while it creates a session, so
-    the slice waits for this one rather than making another). An error here is left for the slice,
-    which starts the session itself and reports it; Spark Connect is reached when the slice asks."""
-    if engine.name != "spark" or engine.spark_master.strip().startswith("sc://"):
-        return
-    if len(register) != 1 or not is_dataset(register[0]):  # as load_register_source opens one
-        return
-
-    def work() -> None:
-        from slrt_cli.engines.spark import session
-
-        try:
-            session(engine.spark_master, engine.spark_conf)
-        except Exception:  # noqa: BLE001 - the slice starts it again and reports it
-            log.debug("spark session not started early", exc_info=True)
-
-    threading.Thread(target=work, name="slrt-spark-start", daemon=True).start()
 
 
 def needs_slice(register: pl.DataFrame | RegisterDataset, engine: Engine) -> bool:

@@ -44,7 +44,6 @@ from slrt_cli.engines.local import (
     DedupSlice,
     RegisterSlice,
     Wanted,
-    _closure_columns,
     add_name_counts,
     NO_HOUSEHOLDS,
     closure_sets,
@@ -53,6 +52,7 @@ from slrt_cli.engines.local import (
     wanted,
 )
 from slrt_cli.errors import UsageError
+from slrt_cli.match import features
 from slrt_cli.match import slice as sl
 from slrt_cli.match.settings import MatchSettings
 from slrt_cli.schemas import Schema, load_schema
@@ -232,7 +232,7 @@ def _candidate_desa(pieces: Iterator[pl.DataFrame], *, keys: pl.DataFrame, setti
     for piece in pieces:
         hit = sl.candidates(_prepared(piece, settings), keys, settings, tables).select("_r")
         cand = piece.join(hit, on="_r", how="semi")
-        yield from _batches(cand.select(*_closure_columns(cand)).select(pl.col("kode_desa").cast(pl.Utf8)), _DESA)
+        yield from _batches(cand.select(features.col(cand, "kode_desa").cast(pl.Utf8).alias("kode_desa")), _DESA)
 
 
 def _closure_rows(pieces: Iterator[pl.DataFrame], *, households: pl.Series,
@@ -341,7 +341,7 @@ class _Register:
             # spread over the shuffle partitions in no particular order: the slice must not depend on it
             parts = int(spark.conf.get("spark.sql.shuffle.partitions") or 1)
             self.frame = spark.createDataFrame(t).repartition(parts).persist(StorageLevel.DISK_ONLY)
-            self.source = functools.partial(_pieces)
+            self.source = _pieces
             self.n_register, self.like, self.files = register.height, register.schema, []
 
     def map(self, fn: Callable[..., Iterator[pa.RecordBatch]], out_schema: pa.Schema, **kw: Any) -> DataFrame:
@@ -354,11 +354,17 @@ class _Register:
         order, in polars' own memory (:func:`_from_ipc`): a dataset's partitions hold its files in
         order, so that they come back in order and are not sorted again here."""
         parts = _from_ipc(self.map(_rows_out, _IPC, keep=keep, **kw).toArrow)
-        got = _contiguous(pl.concat(parts, rechunk=False)) if parts else pl.DataFrame(schema={**self.like, "_r": pl.UInt32})
+        if not parts:
+            return self.empty()
+        got = _contiguous(pl.concat(parts, rechunk=False))
         del parts
         in_order = got["_r"].is_sorted()
         log.debug("spark rows came back %s", "in order" if in_order else "out of order: sorted here")
         return _as_like(got if in_order else got.sort("_r"), self.like)
+
+    def empty(self) -> pl.DataFrame:
+        """No rows, in the columns :meth:`rows` gives."""
+        return pl.DataFrame(schema={**self.like, "_r": pl.UInt32})
 
     def release(self) -> None:
         if self.frame.is_cached:
@@ -416,9 +422,7 @@ def _slice(reg: _Register, want: Wanted, settings: MatchSettings) -> tuple[pl.Da
 def _fetcher(reg: _Register) -> Callable[[pl.Series], pl.DataFrame]:
     """Pass 3 on Spark: the rows (with ``_r``) of some households, each piece read again."""
     def fetch(households: pl.Series) -> pl.DataFrame:
-        if not households.len():
-            return pl.DataFrame(schema={**reg.like, "_r": pl.UInt32})
-        return reg.rows(_closure_rows, households=households, desa=None)
+        return reg.rows(_closure_rows, households=households, desa=None) if households.len() else reg.empty()
     return fetch
 
 
